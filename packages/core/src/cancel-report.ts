@@ -1,0 +1,42 @@
+/** Why an upload is being cancelled. */
+export type CancelReason = "client" | "expired" | "not_a_video";
+
+/** A piece of the upload that storage still held after a cleanup attempt. */
+export interface Remnant {
+  /** Segment index, when the remnant is a segment. */
+  index?: number;
+  /** Storage-relative name, e.g. `segments/000003.<sha>.seg` or a temp file. */
+  name: string;
+  size: number;
+}
+
+export interface CleanupFailure {
+  index?: number;
+  name: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * Cancellation is a value. The server keeps the latest one per upload; the client returns it
+ * from `cancel()`. `verified` is true only once storage was listed again and held nothing.
+ */
+export interface CancelReport {
+  id: string;
+  state: "cancelling" | "cancelled";
+  reason: CancelReason;
+  /** Segment writes that were still streaming and were cut off. */
+  abortedTransfers: number;
+  deletedSegments: number;
+  deletedBytes: number;
+  remainingSegments: number;
+  remaining: Remnant[];
+  failures: CleanupFailure[];
+  verified: boolean;
+  attempts: number;
+  requestedAt: string;
+  finishedAt?: string;
+  /** From the cancel request to the verified-empty listing (or to this report, if not verified yet). */
+  durationMs: number;
+  nextAttemptAt?: string;
+}

@@ -1,0 +1,44 @@
+import type { ErrorCode } from "./errors.js";
+
+/**
+ * The one table from error code to HTTP status. The server answers with it; the client
+ * uses it to decide what is worth retrying (5xx, 408, 429) and what is final (other 4xx).
+ * Client-side codes map to 0: they never cross the wire.
+ */
+export const httpStatusByCode: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_upload_id: 400,
+  invalid_segment_index: 400,
+  segment_index_out_of_range: 400,
+  invalid_segment_size: 400,
+  segment_size_mismatch: 400,
+  digest_mismatch: 400,
+  body_incomplete: 400,
+  upload_too_large: 413,
+  payload_too_large: 413,
+  unsupported_content_type: 415,
+  unauthorized: 401,
+  forbidden: 403,
+  upload_not_found: 404,
+  video_not_found: 404,
+  route_not_found: 404,
+  upload_cancelled: 410,
+  upload_completed: 409,
+  upload_busy: 409,
+  segments_missing: 409,
+  not_a_video: 422,
+  range_not_satisfiable: 416,
+  rate_limited: 429,
+  request_timeout: 408,
+  storage_unavailable: 503,
+  internal_error: 500,
+  network_error: 0,
+  aborted: 0,
+  cleanup_unverified: 0,
+  file_not_found: 0,
+};
+
+/** Statuses a client may retry: the server or the path was in trouble, the request itself was fine. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}

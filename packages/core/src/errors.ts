@@ -1,0 +1,232 @@
+/**
+ * Every failure cleancut reports has a class with a stable literal `code`.
+ * Codes are the contract (clients switch on them); messages are for people and may change.
+ */
+export const errorCodes = [
+  "invalid_request",
+  "invalid_upload_id",
+  "invalid_segment_index",
+  "segment_index_out_of_range",
+  "invalid_segment_size",
+  "segment_size_mismatch",
+  "digest_mismatch",
+  "body_incomplete",
+  "upload_too_large",
+  "payload_too_large",
+  "unsupported_content_type",
+  "unauthorized",
+  "forbidden",
+  "upload_not_found",
+  "video_not_found",
+  "route_not_found",
+  "upload_cancelled",
+  "upload_completed",
+  "upload_busy",
+  "segments_missing",
+  "not_a_video",
+  "range_not_satisfiable",
+  "rate_limited",
+  "request_timeout",
+  "storage_unavailable",
+  "internal_error",
+  // Client-side codes: never sent by the server.
+  "network_error",
+  "aborted",
+  "cleanup_unverified",
+  "file_not_found",
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+export interface CleancutErrorOptions {
+  cause?: unknown;
+  /** Machine-readable facts about the failure (expected vs actual size, the index, ...). */
+  details?: Record<string, unknown>;
+}
+
+export abstract class CleancutError extends Error {
+  abstract readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(message: string, options: CleancutErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.details = options.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export class InvalidRequestError extends CleancutError {
+  readonly code = "invalid_request" as const;
+  override readonly name = "InvalidRequestError";
+}
+export class InvalidUploadIdError extends CleancutError {
+  readonly code = "invalid_upload_id" as const;
+  override readonly name = "InvalidUploadIdError";
+}
+export class InvalidSegmentIndexError extends CleancutError {
+  readonly code = "invalid_segment_index" as const;
+  override readonly name = "InvalidSegmentIndexError";
+}
+export class SegmentIndexOutOfRangeError extends CleancutError {
+  readonly code = "segment_index_out_of_range" as const;
+  override readonly name = "SegmentIndexOutOfRangeError";
+}
+export class InvalidSegmentSizeError extends CleancutError {
+  readonly code = "invalid_segment_size" as const;
+  override readonly name = "InvalidSegmentSizeError";
+}
+export class SegmentSizeMismatchError extends CleancutError {
+  readonly code = "segment_size_mismatch" as const;
+  override readonly name = "SegmentSizeMismatchError";
+}
+export class DigestMismatchError extends CleancutError {
+  readonly code = "digest_mismatch" as const;
+  override readonly name = "DigestMismatchError";
+}
+export class BodyIncompleteError extends CleancutError {
+  readonly code = "body_incomplete" as const;
+  override readonly name = "BodyIncompleteError";
+}
+export class UploadTooLargeError extends CleancutError {
+  readonly code = "upload_too_large" as const;
+  override readonly name = "UploadTooLargeError";
+}
+export class PayloadTooLargeError extends CleancutError {
+  readonly code = "payload_too_large" as const;
+  override readonly name = "PayloadTooLargeError";
+}
+export class UnsupportedContentTypeError extends CleancutError {
+  readonly code = "unsupported_content_type" as const;
+  override readonly name = "UnsupportedContentTypeError";
+}
+export class UnauthorizedError extends CleancutError {
+  readonly code = "unauthorized" as const;
+  override readonly name = "UnauthorizedError";
+}
+export class ForbiddenError extends CleancutError {
+  readonly code = "forbidden" as const;
+  override readonly name = "ForbiddenError";
+}
+export class UploadNotFoundError extends CleancutError {
+  readonly code = "upload_not_found" as const;
+  override readonly name = "UploadNotFoundError";
+}
+export class VideoNotFoundError extends CleancutError {
+  readonly code = "video_not_found" as const;
+  override readonly name = "VideoNotFoundError";
+}
+export class RouteNotFoundError extends CleancutError {
+  readonly code = "route_not_found" as const;
+  override readonly name = "RouteNotFoundError";
+}
+export class UploadCancelledError extends CleancutError {
+  readonly code = "upload_cancelled" as const;
+  override readonly name = "UploadCancelledError";
+}
+export class UploadCompletedError extends CleancutError {
+  readonly code = "upload_completed" as const;
+  override readonly name = "UploadCompletedError";
+}
+export class UploadBusyError extends CleancutError {
+  readonly code = "upload_busy" as const;
+  override readonly name = "UploadBusyError";
+}
+export class SegmentsMissingError extends CleancutError {
+  readonly code = "segments_missing" as const;
+  override readonly name = "SegmentsMissingError";
+}
+export class NotAVideoError extends CleancutError {
+  readonly code = "not_a_video" as const;
+  override readonly name = "NotAVideoError";
+}
+export class RangeNotSatisfiableError extends CleancutError {
+  readonly code = "range_not_satisfiable" as const;
+  override readonly name = "RangeNotSatisfiableError";
+}
+export class RateLimitedError extends CleancutError {
+  readonly code = "rate_limited" as const;
+  override readonly name = "RateLimitedError";
+}
+export class RequestTimeoutError extends CleancutError {
+  readonly code = "request_timeout" as const;
+  override readonly name = "RequestTimeoutError";
+}
+export class StorageUnavailableError extends CleancutError {
+  readonly code = "storage_unavailable" as const;
+  override readonly name = "StorageUnavailableError";
+}
+export class InternalError extends CleancutError {
+  readonly code = "internal_error" as const;
+  override readonly name = "InternalError";
+}
+export class NetworkError extends CleancutError {
+  readonly code = "network_error" as const;
+  override readonly name = "NetworkError";
+}
+export class AbortedError extends CleancutError {
+  readonly code = "aborted" as const;
+  override readonly name = "AbortedError";
+}
+export class CleanupUnverifiedError extends CleancutError {
+  readonly code = "cleanup_unverified" as const;
+  override readonly name = "CleanupUnverifiedError";
+}
+export class FileNotFoundError extends CleancutError {
+  readonly code = "file_not_found" as const;
+  override readonly name = "FileNotFoundError";
+}
+
+type ErrorClass = new (message: string, options?: CleancutErrorOptions) => CleancutError;
+
+/** One class per code, so a client can turn `{error:{code}}` from the wire back into the same class. */
+const errorClassByCode: Record<ErrorCode, ErrorClass> = {
+  invalid_request: InvalidRequestError,
+  invalid_upload_id: InvalidUploadIdError,
+  invalid_segment_index: InvalidSegmentIndexError,
+  segment_index_out_of_range: SegmentIndexOutOfRangeError,
+  invalid_segment_size: InvalidSegmentSizeError,
+  segment_size_mismatch: SegmentSizeMismatchError,
+  digest_mismatch: DigestMismatchError,
+  body_incomplete: BodyIncompleteError,
+  upload_too_large: UploadTooLargeError,
+  payload_too_large: PayloadTooLargeError,
+  unsupported_content_type: UnsupportedContentTypeError,
+  unauthorized: UnauthorizedError,
+  forbidden: ForbiddenError,
+  upload_not_found: UploadNotFoundError,
+  video_not_found: VideoNotFoundError,
+  route_not_found: RouteNotFoundError,
+  upload_cancelled: UploadCancelledError,
+  upload_completed: UploadCompletedError,
+  upload_busy: UploadBusyError,
+  segments_missing: SegmentsMissingError,
+  not_a_video: NotAVideoError,
+  range_not_satisfiable: RangeNotSatisfiableError,
+  rate_limited: RateLimitedError,
+  request_timeout: RequestTimeoutError,
+  storage_unavailable: StorageUnavailableError,
+  internal_error: InternalError,
+  network_error: NetworkError,
+  aborted: AbortedError,
+  cleanup_unverified: CleanupUnverifiedError,
+  file_not_found: FileNotFoundError,
+};
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(errorClassByCode, value);
+}
+
+/** Rebuilds a typed error from its wire form; unknown codes become `InternalError`. */
+export function errorFromCode(code: string, message: string, options?: CleancutErrorOptions): CleancutError {
+  const ErrorType = isErrorCode(code) ? errorClassByCode[code] : InternalError;
+  return new ErrorType(message, options);
+}
+
+export function isCleancutError(value: unknown): value is CleancutError {
+  return value instanceof CleancutError;
+}

@@ -1,0 +1,94 @@
+import type { Remnant } from "./cancel-report.js";
+import type { StoredSegment } from "./upload.js";
+
+/** What the metadata keeps about an upload's storage: its id plus the store's own reference (an S3 UploadId, ...). */
+export interface UploadHandle {
+  readonly id: string;
+  readonly storageRef: string;
+}
+
+export interface SegmentWrite {
+  index: number;
+  /** Exact number of bytes the segment must have. */
+  size: number;
+  /** Lower-case hex SHA-256 the bytes must hash to, when the sender declared one. */
+  sha256?: string;
+}
+
+export interface SegmentSizeLimits {
+  min: number;
+  max: number;
+  maxSegments: number;
+}
+
+export interface AssembledVideo {
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Where segments live. Every method takes an AbortSignal and must, when aborted, leave no
+ * partial bytes behind before its promise settles: cancel waits for that, then lists.
+ */
+export interface SegmentStore {
+  readonly kind: string;
+  readonly segmentSizeLimits: SegmentSizeLimits;
+
+  /** Prepares storage for a new upload; the returned reference is kept in metadata. */
+  beginUpload(uploadId: string, contentType: string, signal: AbortSignal): Promise<string>;
+
+  /**
+   * Streams one segment. It becomes visible to `listSegments` only once all `size` bytes
+   * arrived and matched `sha256`. Too many, too few or mismatching bytes reject with a
+   * CleancutError and leave nothing.
+   */
+  writeSegment(
+    upload: UploadHandle,
+    write: SegmentWrite,
+    body: AsyncIterable<Uint8Array>,
+    signal: AbortSignal,
+  ): Promise<StoredSegment>;
+
+  /** The complete segments storage holds, by index. Listed from storage, never from a cache. */
+  listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]>;
+
+  /** Deletes one segment. Deleting a segment that is not there succeeds. */
+  deleteSegment(upload: UploadHandle, index: number, signal: AbortSignal): Promise<void>;
+
+  /** Everything storage still holds for the upload, temp and partial objects included. Empty means gone. */
+  listRemnants(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]>;
+
+  /** Removes whatever else is left of the upload (temp files, its folder, a multipart upload). Idempotent. */
+  discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void>;
+
+  /** Joins the segments in index order into a video in the video store. */
+  assemble(
+    upload: UploadHandle,
+    segments: readonly StoredSegment[],
+    videoId: string,
+    signal: AbortSignal,
+  ): Promise<AssembledVideo>;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+/** Where finished videos live. */
+export interface VideoStore {
+  /** Size in bytes, or undefined when the video is not there. */
+  statVideo(key: string, signal: AbortSignal): Promise<number | undefined>;
+  readVideo(
+    key: string,
+    range: ByteRange | undefined,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>>;
+  /** A path or URL a prober such as ffprobe can read. */
+  probeLocation(key: string): string;
+  /** Idempotent. */
+  deleteVideo(key: string, signal: AbortSignal): Promise<void>;
+}

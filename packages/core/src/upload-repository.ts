@@ -1,0 +1,89 @@
+import type { CancelReason, CancelReport } from "./cancel-report.js";
+import type { StoredSegment, UploadState, VideoInfo } from "./upload.js";
+
+/** An upload as the metadata store keeps it. Times are epoch milliseconds. */
+export interface UploadRecord {
+  id: string;
+  tokenHash: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  segmentSize: number;
+  segmentCount: number;
+  state: UploadState;
+  storageRef: string;
+  createdAt: number;
+  expiresAt: number;
+  updatedAt: number;
+  videoId?: string;
+  cancelReason?: CancelReason;
+  cancelReport?: CancelReport;
+  /** When the cleanup of a `cancelling` upload is next due. */
+  nextCleanupAt?: number;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export type NewUpload = Omit<UploadRecord, "updatedAt" | "state"> & { state?: UploadState };
+
+export type UploadPatch = Partial<
+  Pick<
+    UploadRecord,
+    | "videoId"
+    | "cancelReason"
+    | "cancelReport"
+    | "nextCleanupAt"
+    | "errorCode"
+    | "errorMessage"
+    | "storageRef"
+  >
+>;
+
+export interface SegmentTally {
+  count: number;
+  bytes: number;
+}
+
+/**
+ * Upload metadata. State changes go through `transition`, a compare-and-set, so two
+ * requests (or two server instances) can never both win the same change.
+ */
+export interface UploadRepository {
+  createUpload(upload: NewUpload, signal: AbortSignal): Promise<UploadRecord>;
+  getUpload(id: string, signal: AbortSignal): Promise<UploadRecord | undefined>;
+  listUploads(
+    options: { limit: number; states?: readonly UploadState[] },
+    signal: AbortSignal,
+  ): Promise<UploadRecord[]>;
+
+  /** Moves the upload to `to` only if it is in one of `from`; returns the new record, or undefined if it was not. */
+  transition(
+    id: string,
+    from: readonly UploadState[],
+    to: UploadState,
+    patch: UploadPatch,
+    signal: AbortSignal,
+  ): Promise<UploadRecord | undefined>;
+  /** Changes fields without changing state. */
+  patchUpload(id: string, patch: UploadPatch, signal: AbortSignal): Promise<void>;
+
+  recordSegment(id: string, segment: StoredSegment, signal: AbortSignal): Promise<void>;
+  forgetSegment(id: string, index: number, signal: AbortSignal): Promise<void>;
+  forgetAllSegments(id: string, signal: AbortSignal): Promise<void>;
+  tallySegments(id: string, signal: AbortSignal): Promise<SegmentTally>;
+
+  /** Uploads still `uploading` whose `expiresAt` has passed. */
+  listExpired(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]>;
+  /** Uploads `cancelling` whose next cleanup attempt is due (or was never scheduled: a crash mid-cancel). */
+  listCleanupDue(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]>;
+  /** Uploads left `completing` by a crash. */
+  listStuckCompleting(signal: AbortSignal): Promise<UploadRecord[]>;
+
+  createVideo(video: VideoInfo & { storageKey: string }, signal: AbortSignal): Promise<void>;
+  getVideo(id: string, signal: AbortSignal): Promise<(VideoInfo & { storageKey: string }) | undefined>;
+  deleteVideo(id: string, signal: AbortSignal): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export type { CancelReport };

@@ -1,0 +1,198 @@
+import {
+  type CancelReason,
+  type CancelReport,
+  type Remnant,
+  type SegmentStore,
+  UploadCancelledError,
+  UploadCompletedError,
+  UploadNotFoundError,
+  type UploadRecord,
+  type UploadRepository,
+  type VideoStore,
+} from "@cleancut/core";
+import type { Logger } from "pino";
+import { type BackoffPolicy, backoffDelay } from "./backoff.js";
+import type { InflightRegistry } from "./inflight-registry.js";
+import { failureOf, type PurgeOptions, purgeUploadStorage } from "./purge.js";
+
+export interface CancelServiceDeps {
+  repository: UploadRepository;
+  store: SegmentStore;
+  videos: VideoStore;
+  inflight: InflightRegistry;
+  log: Logger;
+  /** Backoff between cleanup attempts that left something behind (the reaper runs them). */
+  retry: BackoffPolicy;
+  purge: PurgeOptions;
+}
+
+/**
+ * Cancel, in this order: a durable tombstone; every write still in flight aborted (and
+ * waited for until its temp bytes are gone); every stored segment deleted; storage listed
+ * again. Only an empty listing makes the report `verified`. Otherwise the report says what
+ * is left, and the reaper retries with backoff — across restarts, since the tombstone and
+ * the schedule live in the database.
+ */
+export class CancelService {
+  readonly #deps: CancelServiceDeps;
+  /** One cleanup per upload at a time in this process; concurrent callers share its result. */
+  readonly #running = new Map<string, Promise<CancelReport>>();
+  readonly #lifetime = new AbortController();
+
+  constructor(deps: CancelServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Cancels the upload and resolves with its report once an attempt has finished. */
+  cancel(id: string, reason: CancelReason = "client"): Promise<CancelReport> {
+    return this.#singleFlight(id, () => this.#cancel(id, reason));
+  }
+
+  /** Runs another cleanup attempt for an upload already tombstoned (reaper, restart, a failed complete). */
+  resumeCleanup(id: string): Promise<CancelReport> {
+    return this.#singleFlight(id, async () => {
+      const record = await this.#deps.repository.getUpload(id, this.#lifetime.signal);
+      if (record === undefined) throw new UploadNotFoundError(`upload ${id} does not exist`);
+      if (record.state !== "cancelling") return this.#reportOf(record);
+      return this.#cleanup(
+        record,
+        record.cancelReport ?? this.#initialReport(id, record.cancelReason ?? "client"),
+      );
+    });
+  }
+
+  /** Stops starting new attempts; running ones are aborted and stay due for the next start. */
+  close(): void {
+    this.#lifetime.abort(new Error("server is shutting down"));
+  }
+
+  #singleFlight(id: string, run: () => Promise<CancelReport>): Promise<CancelReport> {
+    const running = this.#running.get(id);
+    if (running !== undefined) return running;
+    const promise = run().finally(() => this.#running.delete(id));
+    this.#running.set(id, promise);
+    return promise;
+  }
+
+  async #cancel(id: string, reason: CancelReason): Promise<CancelReport> {
+    const { repository, inflight } = this.#deps;
+    const signal = this.#lifetime.signal;
+    // A concurrent complete may move the state under us; the compare-and-set says who won.
+    for (let round = 0; round < 5; round++) {
+      const record = await repository.getUpload(id, signal);
+      if (record === undefined) throw new UploadNotFoundError(`upload ${id} does not exist`);
+      switch (record.state) {
+        case "cancelled":
+        case "failed":
+          return this.#reportOf(record);
+        case "completed":
+          throw new UploadCompletedError(
+            `upload ${id} already completed as video ${record.videoId}; delete the video instead`,
+            { details: { videoId: record.videoId } },
+          );
+        case "cancelling": {
+          await inflight.abortAll(id, new UploadCancelledError(`upload ${id} was cancelled`));
+          return this.#cleanup(record, record.cancelReport ?? this.#initialReport(id, reason));
+        }
+        case "uploading":
+        case "completing": {
+          const report = this.#initialReport(id, reason);
+          const tombstoned = await repository.transition(
+            id,
+            [record.state],
+            "cancelling",
+            { cancelReason: reason, cancelReport: report, nextCleanupAt: Date.now() },
+            signal,
+          );
+          if (tombstoned === undefined) continue;
+          this.#deps.log.info({ uploadId: id, reason }, "upload tombstoned; aborting transfers");
+          report.abortedTransfers = await inflight.abortAll(
+            id,
+            new UploadCancelledError(`upload ${id} was cancelled`),
+          );
+          // Re-read: a complete that was aborted may have recorded a video id to clean up.
+          const current = (await repository.getUpload(id, signal)) ?? tombstoned;
+          return this.#cleanup(current, report);
+        }
+      }
+    }
+    throw new Error(`upload ${id} kept changing state while being cancelled`);
+  }
+
+  #initialReport(id: string, reason: CancelReason): CancelReport {
+    return {
+      id,
+      state: "cancelling",
+      reason,
+      abortedTransfers: 0,
+      deletedSegments: 0,
+      deletedBytes: 0,
+      remainingSegments: 0,
+      remaining: [],
+      failures: [],
+      verified: false,
+      attempts: 0,
+      requestedAt: new Date().toISOString(),
+      durationMs: 0,
+    };
+  }
+
+  #reportOf(record: UploadRecord): CancelReport {
+    if (record.cancelReport !== undefined) return record.cancelReport;
+    throw new UploadNotFoundError(`upload ${record.id} has no cancel report`);
+  }
+
+  async #cleanup(record: UploadRecord, previous: CancelReport): Promise<CancelReport> {
+    const { repository, store, videos, log } = this.#deps;
+    const signal = this.#lifetime.signal;
+    const handle = { id: record.id, storageRef: record.storageRef };
+    const purge = await purgeUploadStorage(store, handle, this.#deps.purge, signal);
+    const remaining: Remnant[] | undefined = purge.remnants;
+    // A complete that raced the cancel may have produced the whole video: it goes too.
+    if (record.videoId !== undefined) {
+      try {
+        await videos.deleteVideo(record.videoId, signal);
+        await repository.deleteVideo(record.videoId, signal);
+        const size = await videos.statVideo(record.videoId, signal);
+        if (size !== undefined) remaining?.push({ name: `video ${record.videoId}`, size });
+      } catch (error) {
+        purge.failures.push(failureOf(`video ${record.videoId}`, error));
+      }
+    }
+    const verified = remaining !== undefined && remaining.length === 0 && purge.failures.length === 0;
+    const attempts = previous.attempts + 1;
+    const now = Date.now();
+    const report: CancelReport = {
+      ...previous,
+      state: verified ? "cancelled" : "cancelling",
+      deletedSegments: previous.deletedSegments + purge.deletedSegments,
+      deletedBytes: previous.deletedBytes + purge.deletedBytes,
+      remaining: remaining ?? [],
+      remainingSegments: (remaining ?? []).filter((remnant) => remnant.index !== undefined).length,
+      failures: purge.failures,
+      verified,
+      attempts,
+      durationMs: now - Date.parse(previous.requestedAt),
+    };
+    delete report.nextAttemptAt;
+    if (verified) {
+      report.finishedAt = new Date(now).toISOString();
+      await repository.forgetAllSegments(record.id, signal);
+      const finalState = record.cancelReason === "not_a_video" ? "failed" : "cancelled";
+      await repository.transition(record.id, ["cancelling"], finalState, { cancelReport: report }, signal);
+      log.info(
+        { uploadId: record.id, deletedSegments: report.deletedSegments, durationMs: report.durationMs },
+        "upload cleanup verified",
+      );
+      return report;
+    }
+    const nextAttemptAt = now + backoffDelay(this.#deps.retry, attempts);
+    report.nextAttemptAt = new Date(nextAttemptAt).toISOString();
+    await repository.patchUpload(record.id, { cancelReport: report, nextCleanupAt: nextAttemptAt }, signal);
+    log.warn(
+      { uploadId: record.id, attempts, failures: report.failures, remaining: report.remaining.length },
+      "upload cleanup not verified yet; will retry",
+    );
+    return report;
+  }
+}

@@ -1,0 +1,61 @@
+interface Operation {
+  readonly controller: AbortController;
+  readonly settled: Promise<unknown>;
+}
+
+/**
+ * Every piece of work that may write to an upload's storage (a segment PUT, a delete, a
+ * complete) runs through here, so a cancel can abort all of it at once and then wait until
+ * each has cleaned up its partial bytes. The operation registers *before* it reads the
+ * upload's state: either it sees the tombstone, or the cancel sees it here.
+ */
+export class InflightRegistry {
+  readonly #byUpload = new Map<string, Set<Operation>>();
+
+  async run<T>(
+    uploadId: string,
+    linked: AbortSignal | undefined,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const onLinkedAbort = () => controller.abort(linked?.reason);
+    if (linked?.aborted) controller.abort(linked.reason);
+    else linked?.addEventListener("abort", onLinkedAbort, { once: true });
+
+    const result = Promise.resolve().then(() => work(controller.signal));
+    const operation: Operation = { controller, settled: result.then(noop, noop) };
+    let set = this.#byUpload.get(uploadId);
+    if (set === undefined) {
+      set = new Set();
+      this.#byUpload.set(uploadId, set);
+    }
+    set.add(operation);
+    try {
+      return await result;
+    } finally {
+      linked?.removeEventListener("abort", onLinkedAbort);
+      set.delete(operation);
+      if (set.size === 0 && this.#byUpload.get(uploadId) === set) this.#byUpload.delete(uploadId);
+    }
+  }
+
+  /** Aborts every operation on the upload with `reason`, waits for all to settle, and says how many there were. */
+  async abortAll(uploadId: string, reason: unknown): Promise<number> {
+    const operations = [...(this.#byUpload.get(uploadId) ?? [])];
+    for (const operation of operations) operation.controller.abort(reason);
+    await Promise.all(operations.map((operation) => operation.settled));
+    return operations.length;
+  }
+
+  count(uploadId: string): number {
+    return this.#byUpload.get(uploadId)?.size ?? 0;
+  }
+
+  get totalCount(): number {
+    let total = 0;
+    for (const set of this.#byUpload.values()) total += set.size;
+    return total;
+  }
+}
+
+function noop(): void {}

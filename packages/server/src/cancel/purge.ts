@@ -1,0 +1,80 @@
+import {
+  type CleanupFailure,
+  isCleancutError,
+  type Remnant,
+  type SegmentStore,
+  type UploadHandle,
+} from "@cleancut/core";
+import { type BackoffPolicy, withRetries } from "./backoff.js";
+
+export interface PurgeResult {
+  deletedSegments: number;
+  deletedBytes: number;
+  failures: CleanupFailure[];
+  /** What storage still holds after the purge, listed anew; undefined when even listing failed. */
+  remnants: Remnant[] | undefined;
+}
+
+export interface PurgeOptions {
+  /** Tries per storage call before it counts as a failure of this attempt. */
+  tries: number;
+  backoff: BackoffPolicy;
+  concurrency: number;
+}
+
+/**
+ * Lists what storage holds for the upload, deletes each segment, removes the rest, and lists
+ * again. Nothing here trusts a delete call: only the second listing says what is gone.
+ */
+export async function purgeUploadStorage(
+  store: SegmentStore,
+  upload: UploadHandle,
+  options: PurgeOptions,
+  signal: AbortSignal,
+): Promise<PurgeResult> {
+  const failures: CleanupFailure[] = [];
+  const retrying = <T>(work: () => Promise<T>) => withRetries(options.tries, options.backoff, work, signal);
+  let deletedSegments = 0;
+  let deletedBytes = 0;
+
+  const segments = await retrying(() => store.listSegments(upload, signal)).catch((error: unknown) => {
+    failures.push(failureOf("listing", error));
+    return [];
+  });
+  await forEachLimit(segments, options.concurrency, async (segment) => {
+    try {
+      await retrying(() => store.deleteSegment(upload, segment.index, signal));
+      deletedSegments += 1;
+      deletedBytes += segment.size;
+    } catch (error) {
+      failures.push(failureOf(`segment ${segment.index}`, error, segment.index));
+    }
+  });
+  await retrying(() => store.discardUpload(upload, signal)).catch((error: unknown) => {
+    failures.push(failureOf("upload container", error));
+  });
+  const remnants = await retrying(() => store.listRemnants(upload, signal)).catch((error: unknown) => {
+    failures.push(failureOf("verification listing", error));
+    return undefined;
+  });
+  return { deletedSegments, deletedBytes, failures, remnants };
+}
+
+export function failureOf(name: string, error: unknown, index?: number): CleanupFailure {
+  const code = isCleancutError(error)
+    ? error.code
+    : ((error as NodeJS.ErrnoException).code ?? "storage_error");
+  const message = error instanceof Error ? error.message : String(error);
+  return index === undefined ? { name, code, message } : { index, name, code, message };
+}
+
+export async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}

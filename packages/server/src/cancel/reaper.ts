@@ -1,0 +1,89 @@
+import type { SegmentStore, UploadRepository, VideoStore } from "@cleancut/core";
+import type { Logger } from "pino";
+import type { CancelService } from "./cancel-service.js";
+
+export interface ReaperDeps {
+  repository: UploadRepository;
+  store: SegmentStore;
+  videos: VideoStore;
+  cancels: CancelService;
+  log: Logger;
+  intervalMs: number;
+  batchSize: number;
+}
+
+/**
+ * The server's own janitor, so nothing waits for a cron or a lifecycle rule: it cancels
+ * uploads past `expiresAt` and retries cleanups that were not verified yet (including ones
+ * a crash interrupted, which are still `cancelling` in the database).
+ */
+export class Reaper {
+  #timer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
+  readonly #lifetime = new AbortController();
+
+  constructor(private readonly deps: ReaperDeps) {}
+
+  async start(): Promise<void> {
+    await this.#recoverInterruptedCompletes();
+    await this.sweep();
+    this.#timer = setInterval(() => void this.sweep(), this.deps.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#lifetime.abort(new Error("reaper stopped"));
+    await this.#sweeping;
+  }
+
+  /** One pass. Overlapping calls share the pass in progress. */
+  sweep(): Promise<void> {
+    this.#sweeping ??= this.#sweepOnce().finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
+  }
+
+  async #sweepOnce(): Promise<void> {
+    const { repository, cancels, log, batchSize } = this.deps;
+    const signal = this.#lifetime.signal;
+    if (signal.aborted) return;
+    try {
+      const now = Date.now();
+      for (const upload of await repository.listExpired(now, batchSize, signal)) {
+        await cancels.cancel(upload.id, "expired").catch((error: unknown) => {
+          log.error({ err: error, uploadId: upload.id }, "expiring an upload failed");
+        });
+      }
+      for (const upload of await repository.listCleanupDue(now, batchSize, signal)) {
+        await cancels.resumeCleanup(upload.id).catch((error: unknown) => {
+          log.error({ err: error, uploadId: upload.id }, "cleanup retry failed");
+        });
+      }
+    } catch (error) {
+      if (!signal.aborted) log.error({ err: error }, "reaper sweep failed");
+    }
+  }
+
+  /**
+   * A crash during `complete` leaves the upload `completing`: its half-joined file is a temp
+   * file in the upload's folder. Drop it (and any video it became) and let the client complete again.
+   */
+  async #recoverInterruptedCompletes(): Promise<void> {
+    const { repository, store, videos, log } = this.deps;
+    const signal = this.#lifetime.signal;
+    for (const upload of await repository.listStuckCompleting(signal)) {
+      if (upload.videoId !== undefined) {
+        await videos.deleteVideo(upload.videoId, signal);
+        await repository.deleteVideo(upload.videoId, signal);
+      }
+      await store.discardUpload({ id: upload.id, storageRef: upload.storageRef }, signal);
+      await repository.transition(upload.id, ["completing"], "uploading", {}, signal);
+      log.warn(
+        { uploadId: upload.id },
+        "interrupted complete rolled back; the upload can be completed again",
+      );
+    }
+  }
+}

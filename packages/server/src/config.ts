@@ -1,0 +1,40 @@
+import { GiB, MiB } from "@cleancut/core";
+import type { BackoffPolicy } from "./cancel/backoff.js";
+import type { PurgeOptions } from "./cancel/purge.js";
+
+export interface ServerConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  /** When set, creating and listing uploads needs `Authorization: Bearer <apiKey>`. */
+  apiKey: string | undefined;
+  defaultSegmentSize: number;
+  maxUploadSize: number;
+  uploadTtlMs: number;
+  /** How often the reaper looks for expired uploads and due cleanups. */
+  sweepIntervalMs: number;
+  cleanupRetry: BackoffPolicy;
+  purge: PurgeOptions;
+  /** `ffprobe` command, `false` to skip the deep check, `"auto"` to use it when installed. */
+  ffprobe: string | false;
+  logLevel: string;
+  /** Idle time after which a stalled segment upload is cut off. */
+  requestTimeoutMs: number;
+}
+
+export const defaultConfig: ServerConfig = {
+  host: "127.0.0.1",
+  port: 8787,
+  dataDir: "./cleancut-data",
+  apiKey: undefined,
+  defaultSegmentSize: 8 * MiB,
+  maxUploadSize: 64 * GiB,
+  uploadTtlMs: 24 * 60 * 60 * 1000,
+  sweepIntervalMs: 1000,
+  cleanupRetry: { baseMs: 500, maxMs: 5 * 60 * 1000 },
+  purge: { tries: 3, backoff: { baseMs: 20, maxMs: 200 }, concurrency: 8 },
+  ffprobe: "auto",
+  logLevel: "info",
+  requestTimeoutMs: 60_000,
+};

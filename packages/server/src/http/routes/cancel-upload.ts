@@ -1,0 +1,31 @@
+import type { FastifyInstance } from "fastify";
+import { authorizedUpload } from "../auth.js";
+import type { AppContext } from "../context.js";
+import { requestSignal } from "../request-signal.js";
+import { bearerSecurity, cancelReportSchema, errorResponses, uploadIdParams } from "../schemas.js";
+
+export function registerCancelUpload(app: FastifyInstance, ctx: AppContext): void {
+  app.delete<{ Params: { id: string } }>(
+    "/v1/uploads/:id",
+    {
+      schema: {
+        summary: "Cancel: stop every transfer and delete every stored byte, verified",
+        description:
+          "Tombstones the upload (later PUTs get 410 upload_cancelled), cuts off segment writes in flight, deletes every stored segment and lists storage again. 200 when storage was verified empty; 202 with the failures when something is left — the server keeps retrying with backoff, across restarts, until verified. Idempotent: repeated or concurrent calls get the same report.",
+        tags: ["uploads"],
+        params: uploadIdParams,
+        security: bearerSecurity,
+        response: {
+          200: cancelReportSchema,
+          202: cancelReportSchema,
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const record = await authorizedUpload(request, ctx.repository, request.params.id, requestSignal(reply));
+      const report = await ctx.cancels.cancel(record.id, "client");
+      return reply.code(report.verified ? 200 : 202).send(report);
+    },
+  );
+}

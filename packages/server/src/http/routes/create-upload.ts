@@ -1,0 +1,134 @@
+import {
+  type CreateUploadRequest,
+  type CreateUploadResponse,
+  InvalidRequestError,
+  InvalidSegmentSizeError,
+  segmentLayout,
+  UnsupportedContentTypeError,
+  UploadTooLargeError,
+} from "@cleancut/core";
+import type { FastifyInstance } from "fastify";
+import { hashToken, newId, newToken } from "../../ids.js";
+import { requireApiKey } from "../auth.js";
+import type { AppContext } from "../context.js";
+import { errorResponses } from "../schemas.js";
+
+const acceptedContentType = /^(video\/[\w.+-]+|application\/(octet-stream|mp4|ogg|x-matroska))$/i;
+
+export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): void {
+  app.post<{ Body: CreateUploadRequest }>(
+    "/v1/uploads",
+    {
+      schema: {
+        summary: "Start an upload",
+        description:
+          "Declares the file; the answer says how to cut it and carries the token for every later call.",
+        tags: ["uploads"],
+        body: {
+          type: "object",
+          properties: {
+            filename: { type: "string", minLength: 1, maxLength: 255 },
+            size: { type: "integer", minimum: 1 },
+            contentType: { type: "string", minLength: 1, maxLength: 127 },
+            segmentSize: { type: "integer", minimum: 1 },
+          },
+          required: ["filename", "size", "contentType"],
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: "object",
+            properties: {
+              id: { type: "string" },
+              token: { type: "string" },
+              segmentSize: { type: "integer" },
+              segmentCount: { type: "integer" },
+              expiresAt: { type: "string", format: "date-time" },
+            },
+            required: ["id", "token", "segmentSize", "segmentCount", "expiresAt"],
+          },
+          ...errorResponses(400, 401, 403, 413, 415),
+        },
+      },
+    },
+    async (request, reply) => {
+      requireApiKey(request, ctx.config.apiKey);
+      const { filename, size, contentType } = request.body;
+      if (hasControlCharacters(filename)) {
+        throw new InvalidRequestError("filename must not contain control characters");
+      }
+      if (!acceptedContentType.test(contentType)) {
+        throw new UnsupportedContentTypeError(
+          `contentType ${JSON.stringify(contentType)} is not a video type`,
+        );
+      }
+      if (size > ctx.config.maxUploadSize) {
+        throw new UploadTooLargeError(`uploads may be at most ${ctx.config.maxUploadSize} bytes`, {
+          details: { size, limit: ctx.config.maxUploadSize },
+        });
+      }
+      const limits = ctx.store.segmentSizeLimits;
+      const segmentSize =
+        request.body.segmentSize ?? Math.max(limits.min, Math.min(ctx.config.defaultSegmentSize, limits.max));
+      if (segmentSize < limits.min || segmentSize > limits.max) {
+        throw new InvalidSegmentSizeError(
+          `segmentSize must be between ${limits.min} and ${limits.max} bytes`,
+          {
+            details: { segmentSize, min: limits.min, max: limits.max },
+          },
+        );
+      }
+      const layout = segmentLayout(size, segmentSize);
+      if (layout.segmentCount > limits.maxSegments) {
+        throw new InvalidSegmentSizeError(
+          `${layout.segmentCount} segments is more than the ${limits.maxSegments} allowed: use larger segments`,
+          { details: { segmentCount: layout.segmentCount, maxSegments: limits.maxSegments } },
+        );
+      }
+      // Not tied to the request: once storage is prepared, the record must be written too,
+      // or the storage removed, whatever the client does meanwhile.
+      const signal = new AbortController().signal;
+      const id = newId();
+      const token = newToken();
+      const now = Date.now();
+      const storageRef = await ctx.store.beginUpload(id, contentType, signal);
+      const record = await ctx.repository
+        .createUpload(
+          {
+            id,
+            tokenHash: hashToken(token),
+            filename,
+            contentType,
+            size,
+            segmentSize,
+            segmentCount: layout.segmentCount,
+            storageRef,
+            createdAt: now,
+            expiresAt: now + ctx.config.uploadTtlMs,
+          },
+          signal,
+        )
+        .catch(async (error: unknown) => {
+          await ctx.store.discardUpload({ id, storageRef }, signal);
+          throw error;
+        });
+      request.log.info({ uploadId: id, size, segmentCount: layout.segmentCount }, "upload created");
+      const body: CreateUploadResponse = {
+        id,
+        token,
+        segmentSize,
+        segmentCount: layout.segmentCount,
+        expiresAt: new Date(record.expiresAt).toISOString(),
+      };
+      return reply.code(201).header("location", `/v1/uploads/${id}`).send(body);
+    },
+  );
+}
+
+function hasControlCharacters(text: string): boolean {
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -1,0 +1,59 @@
+/**
+ * Versioned migrations. Each runs once, in order, inside a transaction, and is recorded in
+ * `schema_migrations`. Never edit a shipped migration: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "uploads, segments, videos",
+    sql: `
+      CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        segment_size BIGINT NOT NULL,
+        segment_count INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        storage_ref TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        video_id TEXT,
+        cancel_reason TEXT,
+        cancel_report TEXT,
+        next_cleanup_at BIGINT,
+        error_code TEXT,
+        error_message TEXT
+      );
+      CREATE INDEX uploads_state_expires ON uploads (state, expires_at);
+      CREATE INDEX uploads_state_cleanup ON uploads (state, next_cleanup_at);
+      CREATE TABLE segments (
+        upload_id TEXT NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        size BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        PRIMARY KEY (upload_id, idx)
+      );
+      CREATE TABLE videos (
+        id TEXT PRIMARY KEY,
+        upload_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        storage_key TEXT NOT NULL,
+        probe TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
+];

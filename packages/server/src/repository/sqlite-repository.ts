@@ -1,0 +1,208 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type {
+  NewUpload,
+  SegmentTally,
+  StoredSegment,
+  UploadPatch,
+  UploadRecord,
+  UploadRepository,
+  UploadState,
+  VideoInfo,
+} from "@cleancut/core";
+import Database from "better-sqlite3";
+import { patchToColumns, rowToUpload, rowToVideo, type UploadRow, type VideoRow } from "./rows.js";
+import { migrations } from "./schema.js";
+
+/**
+ * Upload metadata in one SQLite file. better-sqlite3 is synchronous, so every method is one
+ * atomic step for this process; WAL with `synchronous = FULL` makes a committed tombstone
+ * survive a crash.
+ */
+export class SqliteUploadRepository implements UploadRepository {
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = FULL");
+    this.#db.pragma("foreign_keys = ON");
+    this.#db.pragma("busy_timeout = 5000");
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    this.#db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    );
+    const applied = new Set(
+      (this.#db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map(
+        (row) => row.version,
+      ),
+    );
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      this.#db.transaction(() => {
+        this.#db.exec(migration.sql);
+        this.#db
+          .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+          .run(migration.version, migration.name, Date.now());
+      })();
+    }
+  }
+
+  async createUpload(upload: NewUpload, signal: AbortSignal): Promise<UploadRecord> {
+    signal.throwIfAborted();
+    const now = Date.now();
+    this.#db
+      .prepare(
+        `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
+           storage_ref, created_at, expires_at, updated_at)
+         VALUES (@id, @tokenHash, @filename, @contentType, @size, @segmentSize, @segmentCount, @state,
+           @storageRef, @createdAt, @expiresAt, @updatedAt)`,
+      )
+      .run({ ...upload, state: upload.state ?? "uploading", updatedAt: now });
+    return this.#get(upload.id) as UploadRecord;
+  }
+
+  #get(id: string): UploadRecord | undefined {
+    const row = this.#db.prepare("SELECT * FROM uploads WHERE id = ?").get(id) as UploadRow | undefined;
+    return row === undefined ? undefined : rowToUpload(row);
+  }
+
+  async getUpload(id: string, signal: AbortSignal): Promise<UploadRecord | undefined> {
+    signal.throwIfAborted();
+    return this.#get(id);
+  }
+
+  async listUploads(
+    options: { limit: number; states?: readonly UploadState[] },
+    signal: AbortSignal,
+  ): Promise<UploadRecord[]> {
+    signal.throwIfAborted();
+    const states = options.states ?? [];
+    const where = states.length > 0 ? `WHERE state IN (${states.map(() => "?").join(", ")})` : "";
+    const rows = this.#db
+      .prepare(`SELECT * FROM uploads ${where} ORDER BY created_at DESC LIMIT ?`)
+      .all(...states, options.limit) as UploadRow[];
+    return rows.map(rowToUpload);
+  }
+
+  async transition(
+    id: string,
+    from: readonly UploadState[],
+    to: UploadState,
+    patch: UploadPatch,
+    signal: AbortSignal,
+  ): Promise<UploadRecord | undefined> {
+    signal.throwIfAborted();
+    const columns = patchToColumns(patch);
+    const sets = ["state = ?", "updated_at = ?", ...columns.map(([column]) => `${column} = ?`)].join(", ");
+    const result = this.#db
+      .prepare(`UPDATE uploads SET ${sets} WHERE id = ? AND state IN (${from.map(() => "?").join(", ")})`)
+      .run(to, Date.now(), ...columns.map(([, value]) => value), id, ...from);
+    return result.changes === 1 ? this.#get(id) : undefined;
+  }
+
+  async patchUpload(id: string, patch: UploadPatch, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const columns = patchToColumns(patch);
+    if (columns.length === 0) return;
+    const sets = ["updated_at = ?", ...columns.map(([column]) => `${column} = ?`)].join(", ");
+    this.#db
+      .prepare(`UPDATE uploads SET ${sets} WHERE id = ?`)
+      .run(Date.now(), ...columns.map(([, value]) => value), id);
+  }
+
+  async recordSegment(id: string, segment: StoredSegment, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#db
+      .prepare(
+        `INSERT INTO segments (upload_id, idx, size, sha256, received_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (upload_id, idx) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
+           received_at = excluded.received_at`,
+      )
+      .run(id, segment.index, segment.size, segment.sha256, Date.now());
+  }
+
+  async forgetSegment(id: string, index: number, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#db.prepare("DELETE FROM segments WHERE upload_id = ? AND idx = ?").run(id, index);
+  }
+
+  async forgetAllSegments(id: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#db.prepare("DELETE FROM segments WHERE upload_id = ?").run(id);
+  }
+
+  async tallySegments(id: string, signal: AbortSignal): Promise<SegmentTally> {
+    signal.throwIfAborted();
+    const row = this.#db
+      .prepare("SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM segments WHERE upload_id = ?")
+      .get(id) as { count: number; bytes: number };
+    return { count: row.count, bytes: row.bytes };
+  }
+
+  async listExpired(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]> {
+    signal.throwIfAborted();
+    const rows = this.#db
+      .prepare(
+        "SELECT * FROM uploads WHERE state = 'uploading' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+      )
+      .all(now, limit) as UploadRow[];
+    return rows.map(rowToUpload);
+  }
+
+  async listCleanupDue(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]> {
+    signal.throwIfAborted();
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM uploads WHERE state = 'cancelling' AND (next_cleanup_at IS NULL OR next_cleanup_at <= ?)
+         ORDER BY next_cleanup_at LIMIT ?`,
+      )
+      .all(now, limit) as UploadRow[];
+    return rows.map(rowToUpload);
+  }
+
+  async listStuckCompleting(signal: AbortSignal): Promise<UploadRecord[]> {
+    signal.throwIfAborted();
+    const rows = this.#db.prepare("SELECT * FROM uploads WHERE state = 'completing'").all() as UploadRow[];
+    return rows.map(rowToUpload);
+  }
+
+  async createVideo(video: VideoInfo & { storageKey: string }, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#db
+      .prepare(
+        `INSERT INTO videos (id, upload_id, filename, content_type, size, sha256, storage_key, probe, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        video.videoId,
+        video.uploadId,
+        video.filename,
+        video.contentType,
+        video.size,
+        video.sha256,
+        video.storageKey,
+        JSON.stringify(video.probe),
+        Date.parse(video.createdAt),
+      );
+  }
+
+  async getVideo(id: string, signal: AbortSignal): Promise<(VideoInfo & { storageKey: string }) | undefined> {
+    signal.throwIfAborted();
+    const row = this.#db.prepare("SELECT * FROM videos WHERE id = ?").get(id) as VideoRow | undefined;
+    return row === undefined ? undefined : rowToVideo(row);
+  }
+
+  async deleteVideo(id: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#db.prepare("DELETE FROM videos WHERE id = ?").run(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,116 @@
+import { join, resolve } from "node:path";
+import type { SegmentStore, UploadRepository, VideoStore } from "@cleancut/core";
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { CancelService } from "./cancel/cancel-service.js";
+import { InflightRegistry } from "./cancel/inflight-registry.js";
+import { Reaper } from "./cancel/reaper.js";
+import { CompleteService } from "./complete/complete-service.js";
+import { ffprobeAvailable } from "./complete/ffprobe.js";
+import { defaultConfig, type ServerConfig } from "./config.js";
+import { buildApp } from "./http/app.js";
+import { SqliteUploadRepository } from "./repository/sqlite-repository.js";
+import { DiskStore } from "./stores/disk-store.js";
+
+export interface CleancutServerOptions extends Partial<ServerConfig> {
+  /** Replaces the disk store (the fault-injecting wrapper in tests, S3 later). */
+  store?: SegmentStore & VideoStore;
+  repository?: UploadRepository;
+  logger?: Logger;
+}
+
+export interface CleancutServer {
+  readonly url: string;
+  readonly config: ServerConfig;
+  readonly app: FastifyInstance;
+  readonly repository: UploadRepository;
+  readonly store: SegmentStore & VideoStore;
+  readonly inflight: InflightRegistry;
+  readonly cancels: CancelService;
+  readonly reaper: Reaper;
+  close(): Promise<void>;
+}
+
+/** Builds the embedded default (disk + SQLite under `dataDir`) unless a store or repository is given. */
+export async function startServer(options: CleancutServerOptions = {}): Promise<CleancutServer> {
+  const { store: givenStore, repository: givenRepository, logger, ...overrides } = options;
+  const config: ServerConfig = { ...defaultConfig, ...stripUndefined(overrides) };
+  config.dataDir = resolve(config.dataDir);
+  const log = logger ?? pino({ level: config.logLevel });
+  let store = givenStore;
+  if (store === undefined) {
+    const disk = new DiskStore(config.dataDir);
+    await disk.init();
+    store = disk;
+  }
+  const repository = givenRepository ?? new SqliteUploadRepository(join(config.dataDir, "cleancut.sqlite"));
+  const ffprobeCommand = await resolveFfprobe(config.ffprobe);
+  const inflight = new InflightRegistry();
+  const cancels = new CancelService({
+    repository,
+    store,
+    videos: store,
+    inflight,
+    log,
+    retry: config.cleanupRetry,
+    purge: config.purge,
+  });
+  const completes = new CompleteService({
+    repository,
+    store,
+    videos: store,
+    inflight,
+    cancels,
+    log,
+    purge: config.purge,
+    ffprobeCommand,
+  });
+  const reaper = new Reaper({
+    repository,
+    store,
+    videos: store,
+    cancels,
+    log,
+    intervalMs: config.sweepIntervalMs,
+    batchSize: 100,
+  });
+  const app = await buildApp({ config, repository, store, videos: store, inflight, cancels, completes }, log);
+  await reaper.start();
+  const address = await app.listen({ host: config.host, port: config.port });
+  log.info(
+    { url: address, dataDir: config.dataDir, store: store.kind, ffprobe: ffprobeCommand ?? "off" },
+    "cleancut listening",
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    url: address,
+    config,
+    app,
+    repository,
+    store,
+    inflight,
+    cancels,
+    reaper,
+    close() {
+      closing ??= (async () => {
+        await reaper.stop();
+        cancels.close();
+        await app.close();
+        await repository.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function resolveFfprobe(setting: string | false): Promise<string | undefined> {
+  if (setting === false) return undefined;
+  const command = setting === "auto" ? "ffprobe" : setting;
+  const available = await ffprobeAvailable(command);
+  if (!available && setting !== "auto") throw new Error(`ffprobe command ${command} does not run`);
+  return available ? command : undefined;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

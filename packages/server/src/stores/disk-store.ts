@@ -1,0 +1,267 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import {
+  type AssembledVideo,
+  BodyIncompleteError,
+  type ByteRange,
+  DigestMismatchError,
+  KiB,
+  MiB,
+  type Remnant,
+  type SegmentSizeLimits,
+  type SegmentStore,
+  type SegmentWrite,
+  StorageUnavailableError,
+  type StoredSegment,
+  type UploadHandle,
+  type VideoStore,
+} from "@cleancut/core";
+import { assertValidId } from "../ids.js";
+import { isSegmentFileForIndex, parseSegmentFileName, segmentFileName, tempFileName } from "./disk-names.js";
+import { hashingCounter } from "./hashing-counter.js";
+
+const notFound = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
+
+/**
+ * Segments as files under `<dataDir>/uploads/<id>/`, videos under `<dataDir>/videos/`.
+ * Bytes stream to a dot-named temp file and are renamed into place only when complete and
+ * checked, so a listing never shows a partial segment; the temp file is removed before any
+ * failed or aborted write settles.
+ */
+export class DiskStore implements SegmentStore, VideoStore {
+  readonly kind = "disk";
+  readonly segmentSizeLimits: SegmentSizeLimits = { min: 64 * KiB, max: 64 * MiB, maxSegments: 100_000 };
+  readonly #uploadsDir: string;
+  readonly #videosDir: string;
+
+  constructor(readonly dataDir: string) {
+    this.#uploadsDir = join(dataDir, "uploads");
+    this.#videosDir = join(dataDir, "videos");
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#uploadsDir, { recursive: true });
+    await mkdir(this.#videosDir, { recursive: true });
+  }
+
+  uploadDir(uploadId: string): string {
+    assertValidId(uploadId);
+    return join(this.#uploadsDir, uploadId);
+  }
+
+  async beginUpload(uploadId: string, _contentType: string, signal: AbortSignal): Promise<string> {
+    signal.throwIfAborted();
+    await mkdir(this.uploadDir(uploadId), { recursive: true });
+    return uploadId;
+  }
+
+  async writeSegment(
+    upload: UploadHandle,
+    write: SegmentWrite,
+    body: AsyncIterable<Uint8Array>,
+    signal: AbortSignal,
+  ): Promise<StoredSegment> {
+    const dir = this.uploadDir(upload.id);
+    const tempPath = join(dir, tempFileName(`seg-${write.index}`, randomBytes(6).toString("hex")));
+    const counter = hashingCounter(write.size, `segment ${write.index}`);
+    try {
+      // 'wx' and no mkdir: if the folder is gone the upload was discarded, and must stay so.
+      await pipeline(body, counter.transform, createWriteStream(tempPath, { flags: "wx" }), { signal });
+      const sha256 = counter.finish();
+      if (write.sha256 !== undefined && write.sha256 !== sha256) {
+        throw new DigestMismatchError(`segment ${write.index} does not match its Content-Digest`, {
+          details: { expected: write.sha256, actual: sha256 },
+        });
+      }
+      signal.throwIfAborted();
+      const name = segmentFileName(write.index, sha256);
+      await rename(tempPath, join(dir, name));
+      await this.#removeOtherVersions(dir, write.index, name);
+      return { index: write.index, size: write.size, sha256 };
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      if (notFound(error)) {
+        throw new StorageUnavailableError(`upload ${upload.id} has no storage folder`, { cause: error });
+      }
+      throw normalizeStreamError(error, signal, write.index, counter.received, write.size);
+    }
+  }
+
+  /** A re-sent segment with other bytes replaces the old one; exactly one version stays. */
+  async #removeOtherVersions(dir: string, index: number, keep: string): Promise<void> {
+    for (const name of await readdir(dir)) {
+      if (name !== keep && isSegmentFileForIndex(name, index)) await rm(join(dir, name), { force: true });
+    }
+  }
+
+  async listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]> {
+    signal.throwIfAborted();
+    const dir = this.uploadDir(upload.id);
+    const names = await readdir(dir).catch((error: unknown) => {
+      if (notFound(error)) return [] as string[];
+      throw error;
+    });
+    const segments: StoredSegment[] = [];
+    for (const name of names) {
+      const parsed = parseSegmentFileName(name);
+      if (parsed === undefined) continue;
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info !== undefined) segments.push({ index: parsed.index, size: info.size, sha256: parsed.sha256 });
+    }
+    return segments.sort((a, b) => a.index - b.index);
+  }
+
+  async deleteSegment(upload: UploadHandle, index: number, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const dir = this.uploadDir(upload.id);
+    const names = await readdir(dir).catch((error: unknown) => {
+      if (notFound(error)) return [] as string[];
+      throw error;
+    });
+    for (const name of names) {
+      if (isSegmentFileForIndex(name, index)) await rm(join(dir, name), { force: true });
+    }
+  }
+
+  async listRemnants(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]> {
+    signal.throwIfAborted();
+    const dir = this.uploadDir(upload.id);
+    const names = await readdir(dir).catch((error: unknown) => {
+      if (notFound(error)) return undefined;
+      throw error;
+    });
+    if (names === undefined) return [];
+    const remnants: Remnant[] = [];
+    for (const name of names) {
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      const index = parseSegmentFileName(name)?.index;
+      remnants.push({ ...(index === undefined ? {} : { index }), name, size: info?.size ?? 0 });
+    }
+    // An empty folder holds no bytes but is still a trace of the upload.
+    if (remnants.length === 0) remnants.push({ name: ".", size: 0 });
+    return remnants;
+  }
+
+  async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const dir = this.uploadDir(upload.id);
+    const names = await readdir(dir).catch((error: unknown) => {
+      if (notFound(error)) return undefined;
+      throw error;
+    });
+    if (names === undefined) return;
+    for (const name of names) {
+      if (parseSegmentFileName(name) === undefined)
+        await rm(join(dir, name), { force: true, recursive: true });
+    }
+    // Segments are deleted one by one by their owner (each delete is checked); the folder
+    // goes only once it is empty, so a failed segment delete is never hidden by an rm -r.
+    await rmdir(dir).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTEMPTY") throw error;
+    });
+  }
+
+  async assemble(
+    upload: UploadHandle,
+    segments: readonly StoredSegment[],
+    videoId: string,
+    signal: AbortSignal,
+  ): Promise<AssembledVideo> {
+    assertValidId(videoId, "video id");
+    const dir = this.uploadDir(upload.id);
+    // The joined file is built inside the upload's folder, so a cancel or crash mid-way
+    // leaves it where the upload's cleanup finds it.
+    const tempPath = join(dir, tempFileName(`assemble-${videoId}`, randomBytes(6).toString("hex")));
+    const total = segments.reduce((sum, segment) => sum + segment.size, 0);
+    const counter = hashingCounter(total, "video");
+    try {
+      const joined = (async function* (): AsyncGenerator<Uint8Array> {
+        for (const segment of segments) {
+          const path = join(dir, segmentFileName(segment.index, segment.sha256));
+          for await (const chunk of createReadStream(path, { signal })) yield chunk as Buffer;
+        }
+      })();
+      await pipeline(joined, counter.transform, createWriteStream(tempPath, { flags: "wx" }), { signal });
+      const sha256 = counter.finish();
+      await fsyncFile(tempPath);
+      signal.throwIfAborted();
+      await rename(tempPath, this.#videoPath(videoId));
+      return { key: videoId, size: total, sha256 };
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      throw error;
+    }
+  }
+
+  #videoPath(key: string): string {
+    assertValidId(key, "video id");
+    return join(this.#videosDir, `${key}.video`);
+  }
+
+  async statVideo(key: string, signal: AbortSignal): Promise<number | undefined> {
+    signal.throwIfAborted();
+    const info = await stat(this.#videoPath(key)).catch((error: unknown) => {
+      if (notFound(error)) return undefined;
+      throw error;
+    });
+    return info?.size;
+  }
+
+  async readVideo(
+    key: string,
+    range: ByteRange | undefined,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const path = this.#videoPath(key);
+    const handle = await open(path, "r");
+    return handle.createReadStream({
+      ...(range === undefined ? {} : { start: range.start, end: range.end }),
+      signal,
+    });
+  }
+
+  probeLocation(key: string): string {
+    return this.#videoPath(key);
+  }
+
+  async deleteVideo(key: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    await rm(this.#videoPath(key), { force: true });
+  }
+}
+
+/**
+ * A stream that died because the request was aborted or the sender went away is reported as
+ * what it is for the upload: the signal's reason (a cancel), or a body cut off midway.
+ */
+function normalizeStreamError(
+  error: unknown,
+  signal: AbortSignal,
+  index: number,
+  received: number,
+  expected: number,
+): unknown {
+  if (signal.aborted) return signal.reason ?? error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ABORT_ERR") {
+    return new BodyIncompleteError(`segment ${index} was cut off after ${received} of ${expected} bytes`, {
+      cause: error,
+      details: { expected, received },
+    });
+  }
+  return error;
+}
+
+/** The video is the only copy once segments go: make it durable before they do. */
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, "r+");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
