@@ -1,0 +1,36 @@
+import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const cli = new URL("../../packages/cli/bin/cleancut.js", import.meta.url).pathname;
+
+/** Starts `cleancut serve --port 0` in its own process and resolves with its URL and pid. */
+export async function startServerProcess(extraArgs = []) {
+  const dataDir = await mkdtemp(join(tmpdir(), "cleancut-bench-"));
+  const child = spawn(
+    process.execPath,
+    [cli, "serve", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", ...extraArgs],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    url,
+    dataDir,
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    },
+  };
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the system tools cleancut's tests use and a fresh machine
+# lacks: ffmpeg (makes the test videos; ffprobe checks uploaded ones). Does nothing when present.
+set -euo pipefail
+
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "cleancut tests need: ${packages}— install them (e.g. sudo apt-get install ${packages}) and run again." >&2
+  exit 1
+fi
+echo "installing ${packages}from Debian's packages..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends ${packages} >/dev/null
