@@ -76,6 +76,11 @@ export interface UploadRepository {
   listExpired(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]>;
   /** Uploads `cancelling` whose next cleanup attempt is due (or was never scheduled: a crash mid-cancel). */
   listCleanupDue(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]>;
+  /**
+   * Forgets cancelled and failed uploads whose `expiresAt` and last change are both before
+   * `before`: until then they keep answering GET with their report. Returns how many went.
+   */
+  purgeFinished(before: number, limit: number, signal: AbortSignal): Promise<number>;
   /** Uploads left `completing` by a crash. */
   listStuckCompleting(signal: AbortSignal): Promise<UploadRecord[]>;
 

@@ -12,6 +12,8 @@ export interface ServerConfig {
   defaultSegmentSize: number;
   maxUploadSize: number;
   uploadTtlMs: number;
+  /** A cancelled upload answers GET (with its report) until this long after it expired and was cancelled. */
+  finishedRetentionMs: number;
   /** How often the reaper looks for expired uploads and due cleanups. */
   sweepIntervalMs: number;
   cleanupRetry: BackoffPolicy;
@@ -31,6 +33,7 @@ export const defaultConfig: ServerConfig = {
   defaultSegmentSize: 8 * MiB,
   maxUploadSize: 64 * GiB,
   uploadTtlMs: 24 * 60 * 60 * 1000,
+  finishedRetentionMs: 60 * 60 * 1000,
   sweepIntervalMs: 1000,
   cleanupRetry: { baseMs: 500, maxMs: 5 * 60 * 1000 },
   purge: { tries: 3, backoff: { baseMs: 20, maxMs: 200 }, concurrency: 8 },

@@ -73,6 +73,7 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     log,
     intervalMs: config.sweepIntervalMs,
     batchSize: 100,
+    finishedRetentionMs: config.finishedRetentionMs,
   });
   const app = await buildApp({ config, repository, store, videos: store, inflight, cancels, completes }, log);
   await reaper.start();

@@ -252,3 +252,15 @@ describe("DELETE /v1/uploads/:id cancels and verifies", () => {
     expect((await api.call("DELETE", `/v1/uploads/${upload.id}`)).status).toBe(401);
   });
 });
+
+describe("after a cancel", () => {
+  it("the upload answers GET with its report until it expired and the retention passed, then 404", async () => {
+    await t.close();
+    t = await startTestServer({ dataDir: t.dataDir, uploadTtlMs: 400, finishedRetentionMs: 300 });
+    api = new Api(t.url);
+    const upload = await api.create(segmentSize, segmentSize);
+    expect((await api.cancel(upload)).status).toBe(200);
+    expect((await api.status(upload)).body.state).toBe("cancelled");
+    await waitFor(async () => (await api.status(upload)).status === 404, "the record to be forgotten");
+  });
+});

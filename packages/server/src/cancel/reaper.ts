@@ -10,6 +10,8 @@ export interface ReaperDeps {
   log: Logger;
   intervalMs: number;
   batchSize: number;
+  /** How long a cancelled upload keeps answering GET after it expired and after it was cancelled. */
+  finishedRetentionMs: number;
 }
 
 /**
@@ -61,6 +63,12 @@ export class Reaper {
           log.error({ err: error, uploadId: upload.id }, "cleanup retry failed");
         });
       }
+      const forgotten = await repository.purgeFinished(
+        now - this.deps.finishedRetentionMs,
+        batchSize,
+        signal,
+      );
+      if (forgotten > 0) log.debug({ forgotten }, "forgot expired cancelled uploads");
     } catch (error) {
       if (!signal.aborted) log.error({ err: error }, "reaper sweep failed");
     }

@@ -165,6 +165,16 @@ export class SqliteUploadRepository implements UploadRepository {
     return rows.map(rowToUpload);
   }
 
+  async purgeFinished(before: number, limit: number, signal: AbortSignal): Promise<number> {
+    signal.throwIfAborted();
+    return this.#db
+      .prepare(
+        `DELETE FROM uploads WHERE id IN (SELECT id FROM uploads WHERE state IN ('cancelled', 'failed')
+           AND expires_at <= ? AND updated_at <= ? LIMIT ?)`,
+      )
+      .run(before, before, limit).changes;
+  }
+
   async listStuckCompleting(signal: AbortSignal): Promise<UploadRecord[]> {
     signal.throwIfAborted();
     const rows = this.#db.prepare("SELECT * FROM uploads WHERE state = 'completing'").all() as UploadRow[];
