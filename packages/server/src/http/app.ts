@@ -19,6 +19,9 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
     requestTimeout: 0,
     connectionTimeout: ctx.config.requestTimeoutMs,
     bodyLimit: 64 * 1024,
+    // On shutdown, cut every connection: a sender we refused mid-body may hold its socket
+    // open (half-closed) and would otherwise keep close() waiting for the idle timeout.
+    forceCloseConnections: true,
     // Per-request lines only when debugging: the upload log lines carry what matters.
     logController: new LogController({
       disableRequestLogging: ctx.config.logLevel !== "debug" && ctx.config.logLevel !== "trace",

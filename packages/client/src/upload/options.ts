@@ -1,0 +1,66 @@
+import type { UploadRef } from "../http/api-client.js";
+import type { HttpTransport } from "../http/transport.js";
+import { type CancelJournal, MemoryJournal } from "../journal/cancel-journal.js";
+import { defaultRetryPolicy, type RetryPolicy } from "../retry.js";
+
+export interface UploadOptions {
+  /** Server base URL, e.g. `http://127.0.0.1:8787`. */
+  endpoint: string;
+  /** Asked of the server at create; it picks its default (8 MiB) when omitted. */
+  segmentSize?: number;
+  /** Segments in flight at once (default 4). Memory is bounded by concurrency × segmentSize. */
+  concurrency?: number;
+  /** Retries per request on network errors, 5xx, 408 and 429 (default 5). Other 4xx are final. */
+  retries?: number;
+  /** Backoff between retries (default 250 ms doubling up to 8 s, with jitter). */
+  retryDelay?: { baseMs?: number; maxMs?: number };
+  /** Server API key, sent only on create (`Authorization: Bearer <apiKey>`). */
+  apiKey?: string;
+  transport?: HttpTransport;
+  /** Where unconfirmed cancels are recorded (default: in memory). */
+  journal?: CancelJournal;
+  progressIntervalMs?: number;
+  /** Continue an upload created earlier (by another process, before a crash) instead of creating one. */
+  resumeFrom?: UploadRef;
+  /** How long cancel() follows a 202 before giving up with `CleanupUnverifiedError` (default 60 s). */
+  cancelPollTimeoutMs?: number;
+}
+
+export interface ResolvedOptions {
+  endpoint: string;
+  segmentSize: number | undefined;
+  concurrency: number;
+  retry: RetryPolicy;
+  apiKey: string | undefined;
+  transport: HttpTransport;
+  journal: CancelJournal;
+  progressIntervalMs: number;
+  resumeFrom: UploadRef | undefined;
+  cancelPollTimeoutMs: number;
+}
+
+export function resolveOptions(
+  options: UploadOptions,
+  defaultTransport: () => HttpTransport,
+): ResolvedOptions {
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  return {
+    endpoint: options.endpoint,
+    segmentSize: options.segmentSize,
+    concurrency,
+    retry: {
+      retries: options.retries ?? defaultRetryPolicy.retries,
+      baseMs: options.retryDelay?.baseMs ?? defaultRetryPolicy.baseMs,
+      maxMs: options.retryDelay?.maxMs ?? defaultRetryPolicy.maxMs,
+    },
+    apiKey: options.apiKey,
+    transport: options.transport ?? defaultTransport(),
+    journal: options.journal ?? new MemoryJournal(),
+    progressIntervalMs: options.progressIntervalMs ?? 100,
+    resumeFrom: options.resumeFrom,
+    cancelPollTimeoutMs: options.cancelPollTimeoutMs ?? 60_000,
+  };
+}

@@ -1,0 +1,45 @@
+import { type SegmentLayout, type StoredSegment, segmentByteSize, segmentOffset } from "@cleancut/core";
+import { contentDigest } from "../digest.js";
+import type { ApiClient, UploadRef } from "../http/api-client.js";
+import { type RetryPolicy, withRetry } from "../retry.js";
+import type { UploadSource } from "../source/upload-source.js";
+import { runPool } from "./pool.js";
+
+export interface SendContext {
+  api: ApiClient;
+  source: UploadSource;
+  ref: UploadRef;
+  layout: SegmentLayout;
+  concurrency: number;
+  retry: RetryPolicy;
+  onSegment(segment: StoredSegment): void;
+}
+
+/** The segments the server already holds with the right size: these need not be sent again. */
+export function heldIndexes(layout: SegmentLayout, stored: readonly StoredSegment[]): Set<number> {
+  const held = new Set<number>();
+  for (const segment of stored) {
+    if (segment.index < 0 || segment.index >= layout.segmentCount) continue;
+    if (segment.size === segmentByteSize(layout, segment.index)) held.add(segment.index);
+  }
+  return held;
+}
+
+/**
+ * Sends every segment not in `held`, `concurrency` at a time. Each segment is read just before
+ * it is sent and dropped after, so memory stays within concurrency × segmentSize.
+ */
+export async function sendSegments(ctx: SendContext, held: Set<number>, signal: AbortSignal): Promise<void> {
+  const missing: number[] = [];
+  for (let index = 0; index < ctx.layout.segmentCount; index++) if (!held.has(index)) missing.push(index);
+  await runPool(missing, ctx.concurrency, signal, async (index, laneSignal) => {
+    const start = segmentOffset(ctx.layout, index);
+    const bytes = await ctx.source.read(start, start + segmentByteSize(ctx.layout, index), laneSignal);
+    const digest = await contentDigest(bytes);
+    // Idempotent on the server, so a retry after a lost answer cannot store a segment twice.
+    const stored = await withRetry(ctx.retry, laneSignal, () =>
+      ctx.api.putSegment(ctx.ref, index, bytes, digest.header, laneSignal),
+    );
+    ctx.onSegment(stored);
+  });
+}
