@@ -1,5 +1,7 @@
 import { isCleancutError } from "@cleancut/core";
+import { cancelCommand, listCommand, resumeCancelsCommand, statusCommand } from "./commands/manage.js";
 import { serveCommand } from "./commands/serve.js";
+import { uploadCommand } from "./commands/upload.js";
 import { UsageError } from "./usage-error.js";
 
 const help = `cleancut — segmented video uploads that cancel cleanly
@@ -7,12 +9,22 @@ const help = `cleancut — segmented video uploads that cancel cleanly
 Usage: cleancut <command> [options]
 
 Commands:
-  serve     start the upload service (cleancut serve --help)
+  serve            start the upload service
+  upload <file>    upload a video with a live progress bar; Ctrl-C cancels and cleans up
+  cancel <id>      cancel an upload and wait until its storage is verified empty
+  status <id>      an upload's state, progress and cancel report
+  ls               uploads on a server
+  resume-cancels   finish cancels that could not reach the server
 
 Run "cleancut <command> --help" for a command's options.`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
+  upload: uploadCommand,
+  cancel: cancelCommand,
+  status: statusCommand,
+  ls: listCommand,
+  "resume-cancels": resumeCancelsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -32,24 +44,31 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    // Expected errors are one clear line; only a real bug prints its stack.
-    if (
-      error instanceof UsageError ||
-      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-    ) {
-      process.stderr.write(`cleancut: ${(error as Error).message}\n`);
-      process.exitCode = 2;
-    } else if (isCleancutError(error)) {
-      process.stderr.write(`cleancut: ${error.message} (${error.code})\n`);
-      process.exitCode = 1;
-    } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      process.stderr.write(
-        `cleancut: ${(error as Error).message}: is another server running? try --port 0\n`,
-      );
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`cleancut: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
-      process.exitCode = 70;
-    }
+    process.exitCode = reportFailure(error);
   },
 );
+
+/** Expected errors are one clear line and an exit code; only a real bug prints its stack. */
+function reportFailure(error: unknown): number {
+  const code = String((error as { code?: unknown }).code ?? "");
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UsageError || code.startsWith("ERR_PARSE_ARGS_")) {
+    process.stderr.write(`cleancut: ${message}\n`);
+    return 2;
+  }
+  if (isCleancutError(error)) {
+    const hint = error.code === "network_error" ? " — is the server running, and is --endpoint right?" : "";
+    process.stderr.write(`cleancut: ${message} (${error.code})${hint}\n`);
+    return 1;
+  }
+  if (code === "EADDRINUSE") {
+    process.stderr.write(`cleancut: ${message}: is another server running? try --port 0\n`);
+    return 1;
+  }
+  if (code === "EACCES" || code === "ENOENT" || code === "ENOSPC") {
+    process.stderr.write(`cleancut: ${message}\n`);
+    return 1;
+  }
+  process.stderr.write(`cleancut: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
+  return 70;
+}
