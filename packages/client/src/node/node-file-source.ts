@@ -36,8 +36,10 @@ export class NodeFileSource implements UploadSource {
     }
   }
 
-  async read(start: number, end: number, signal: AbortSignal): Promise<Uint8Array> {
-    const buffer = new Uint8Array(end - start);
+  async read(start: number, end: number, signal: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    const length = end - start;
+    const buffer =
+      into !== undefined && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
     let filled = 0;
     while (filled < buffer.length) {
       signal.throwIfAborted();

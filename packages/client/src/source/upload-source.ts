@@ -7,7 +7,11 @@ export interface UploadSource {
   readonly size: number;
   /** MIME type sent at create; the server accepts video/* and a few containers. */
   readonly type: string;
-  /** Bytes `start` (inclusive) to `end` (exclusive). */
-  read(start: number, end: number, signal: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Bytes `start` (inclusive) to `end` (exclusive). A source that can fill `into` (large
+   * enough) returns a view of it, so a lane reuses one buffer for all its segments and memory
+   * stays flat whatever the file size; others may ignore it.
+   */
+  read(start: number, end: number, signal: AbortSignal, into?: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { type Sha256Function, sha256 } from "../digest.js";
 import type { UploadRef } from "../http/api-client.js";
 import type { HttpTransport } from "../http/transport.js";
 import { type CancelJournal, MemoryJournal } from "../journal/cancel-journal.js";
@@ -20,6 +21,8 @@ export interface UploadOptions {
   /** Where unconfirmed cancels are recorded (default: in memory). */
   journal?: CancelJournal;
   progressIntervalMs?: number;
+  /** SHA-256 for the per-segment Content-Digest (default WebCrypto; the Node entry uses node:crypto). */
+  sha256?: Sha256Function;
   /** Continue an upload created earlier (by another process, before a crash) instead of creating one. */
   resumeFrom?: UploadRef;
   /** How long cancel() follows a 202 before giving up with `CleanupUnverifiedError` (default 60 s). */
@@ -35,6 +38,7 @@ export interface ResolvedOptions {
   transport: HttpTransport;
   journal: CancelJournal;
   progressIntervalMs: number;
+  sha256: Sha256Function;
   resumeFrom: UploadRef | undefined;
   cancelPollTimeoutMs: number;
 }
@@ -60,6 +64,7 @@ export function resolveOptions(
     transport: options.transport ?? defaultTransport(),
     journal: options.journal ?? new MemoryJournal(),
     progressIntervalMs: options.progressIntervalMs ?? 100,
+    sha256: options.sha256 ?? sha256,
     resumeFrom: options.resumeFrom,
     cancelPollTimeoutMs: options.cancelPollTimeoutMs ?? 60_000,
   };

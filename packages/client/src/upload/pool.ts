@@ -6,17 +6,18 @@ export async function runPool<T>(
   items: readonly T[],
   concurrency: number,
   signal: AbortSignal,
-  worker: (item: T, signal: AbortSignal) => Promise<void>,
+  /** `lane` (0..concurrency-1) lets a worker keep per-lane state such as a reusable buffer. */
+  worker: (item: T, signal: AbortSignal, lane: number) => Promise<void>,
 ): Promise<void> {
   const failed = new AbortController();
   const poolSignal = AbortSignal.any([signal, failed.signal]);
   let next = 0;
   let firstError: { error: unknown } | undefined;
-  const lane = async () => {
+  const lane = async (_: unknown, laneIndex: number) => {
     while (next < items.length && !poolSignal.aborted) {
       const item = items[next++] as T;
       try {
-        await worker(item, poolSignal);
+        await worker(item, poolSignal, laneIndex);
       } catch (error) {
         firstError ??= { error };
         failed.abort(error);

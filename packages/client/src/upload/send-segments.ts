@@ -1,5 +1,5 @@
 import { type SegmentLayout, type StoredSegment, segmentByteSize, segmentOffset } from "@cleancut/core";
-import { contentDigest } from "../digest.js";
+import { contentDigest, type Sha256Function } from "../digest.js";
 import type { ApiClient, UploadRef } from "../http/api-client.js";
 import { type RetryPolicy, withRetry } from "../retry.js";
 import type { UploadSource } from "../source/upload-source.js";
@@ -12,6 +12,7 @@ export interface SendContext {
   layout: SegmentLayout;
   concurrency: number;
   retry: RetryPolicy;
+  sha256: Sha256Function;
   onSegment(segment: StoredSegment): void;
 }
 
@@ -32,10 +33,19 @@ export function heldIndexes(layout: SegmentLayout, stored: readonly StoredSegmen
 export async function sendSegments(ctx: SendContext, held: Set<number>, signal: AbortSignal): Promise<void> {
   const missing: number[] = [];
   for (let index = 0; index < ctx.layout.segmentCount; index++) if (!held.has(index)) missing.push(index);
-  await runPool(missing, ctx.concurrency, signal, async (index, laneSignal) => {
+  // One buffer per lane, reused segment after segment: a lane reads its next segment only
+  // after the previous PUT was answered, so the bytes are no longer in use.
+  const buffers: Array<Uint8Array | undefined> = [];
+  await runPool(missing, ctx.concurrency, signal, async (index, laneSignal, lane) => {
     const start = segmentOffset(ctx.layout, index);
-    const bytes = await ctx.source.read(start, start + segmentByteSize(ctx.layout, index), laneSignal);
-    const digest = await contentDigest(bytes);
+    buffers[lane] ??= new Uint8Array(ctx.layout.segmentSize);
+    const bytes = await ctx.source.read(
+      start,
+      start + segmentByteSize(ctx.layout, index),
+      laneSignal,
+      buffers[lane],
+    );
+    const digest = await contentDigest(bytes, ctx.sha256);
     // Idempotent on the server, so a retry after a lost answer cannot store a segment twice.
     const stored = await withRetry(ctx.retry, laneSignal, () =>
       ctx.api.putSegment(ctx.ref, index, bytes, digest.header, laneSignal),

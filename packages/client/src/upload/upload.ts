@@ -160,7 +160,7 @@ export class Upload {
       const created = await (this.#created as Promise<CreatedUpload>);
       signal.throwIfAborted();
       this.#lifecycle.to("uploading");
-      const { api, retry, concurrency } = { api: this.#api, ...this.#options };
+      const { api, retry, concurrency, sha256 } = { api: this.#api, ...this.#options };
       const resuming = created.resumed || this.#runs++ > 0;
       const stored = resuming
         ? await withRetry(retry, signal, () => api.listSegments(created.ref, signal))
@@ -168,7 +168,15 @@ export class Upload {
       const held = heldIndexes(created.layout, stored);
       this.#segmentsDone = held.size;
       this.#progress.begin(stored.filter((s) => held.has(s.index)).reduce((sum, s) => sum + s.size, 0));
-      const ctx = { api, source: this.#source, ref: created.ref, layout: created.layout, concurrency, retry };
+      const ctx = {
+        api,
+        source: this.#source,
+        ref: created.ref,
+        layout: created.layout,
+        concurrency,
+        retry,
+        sha256,
+      };
       await sendSegments({ ...ctx, onSegment: (segment) => this.#onSegment(segment) }, held, signal);
       signal.throwIfAborted();
       this.#progress.flush();

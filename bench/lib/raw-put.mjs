@@ -1,0 +1,41 @@
+// The ceilings: a plain node:http PUT of a file over loopback, to a server that discards the
+// bytes (the network/loopback ceiling) or writes them to a file on the same disk (the disk
+// store's fair ceiling). Run as a child: `node raw-put.mjs serve sink|file DIR` prints its port.
+import { createReadStream, createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { createServer, request } from "node:http";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+export async function rawPut(url, path, size) {
+  const started = performance.now();
+  await new Promise((resolve, reject) => {
+    const req = request(url, { method: "PUT", headers: { "content-length": String(size) } });
+    req.on("response", (res) => {
+      res.resume();
+      res.on("end", resolve);
+    });
+    req.on("error", reject);
+    createReadStream(path, { highWaterMark: 1024 * 1024 }).pipe(req);
+  });
+  return performance.now() - started;
+}
+
+if (process.argv[2] === "serve") {
+  const mode = process.argv[3];
+  const dir = process.argv[4];
+  let n = 0;
+  const server = createServer(async (req, res) => {
+    const target =
+      mode === "sink"
+        ? new Writable({ write: (_chunk, _enc, done) => done() })
+        : createWriteStream(join(dir, `raw-${n++}.bin`));
+    await pipeline(req, target);
+    if (mode !== "sink") await rm(target.path, { force: true });
+    res.end("ok");
+  });
+  server.listen(0, "127.0.0.1", () => {
+    process.stdout.write(`${server.address().port}\n`);
+  });
+}

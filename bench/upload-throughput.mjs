@@ -1,0 +1,184 @@
+// npm run bench — one run, side by side on this machine:
+//  1. throughput: a 1 GiB file through @cleancut/client to `cleancut serve` (disk store) vs a raw
+//     node:http PUT of the same file to a discarding sink and to a file on the same disk;
+//  2. peak RSS of client and server processes for a 50 MiB and a 1 GiB upload;
+//  3. cancel-to-verified through the client: 50 cancels with 4 segment PUTs in flight.
+// Writes bench/results/upload.json and bench/results/upload.md.
+import { spawn } from "node:child_process";
+import { randomFillSync } from "node:crypto";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createUpload, NodeFileSource } from "@cleancut/client/node";
+import { peakRssMiB } from "./lib/peak-rss.mjs";
+import { rawPut } from "./lib/raw-put.mjs";
+import { startServerProcess } from "./lib/server-process.mjs";
+import { summary } from "./lib/stats.mjs";
+
+const MiB = 1024 * 1024;
+const bigSize = Number(process.env.BIG_MIB ?? 1024) * MiB;
+const smallSize = 50 * MiB;
+const segmentSize = 8 * MiB;
+const concurrency = 4;
+const cancels = Number(process.env.CANCELS ?? 50);
+const work = await mkdtemp(join(tmpdir(), "cleancut-bench-files-"));
+
+/** A file that passes the container check (an MP4 `ftyp` box) followed by random bytes. */
+async function makeVideoLikeFile(path, size) {
+  const handle = await open(path, "w");
+  const block = randomFillSync(Buffer.alloc(64 * MiB));
+  Buffer.from([0, 0, 0, 0x18, ...Buffer.from("ftypisom"), 0, 0, 2, 0, ...Buffer.from("isomiso2")]).copy(
+    block,
+  );
+  for (let written = 0; written < size; written += block.length) {
+    await handle.write(block, 0, Math.min(block.length, size - written));
+    block[24] = (block[24] + 1) & 0xff;
+  }
+  await handle.close();
+}
+
+function runNode(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      out += chunk;
+    });
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${args.join(" ")} exited ${code}`)),
+    );
+  });
+}
+
+async function rawServer(mode) {
+  const child = spawn(
+    process.execPath,
+    [new URL("./lib/raw-put.mjs", import.meta.url).pathname, "serve", mode, work],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const port = await new Promise((resolve) =>
+    child.stdout.setEncoding("utf8").once("data", (d) => resolve(d.trim())),
+  );
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
+}
+
+async function cleancutUpload(path) {
+  const server = await startServerProcess(["--no-ffprobe"]);
+  try {
+    const out = await runNode([
+      new URL("./lib/client-upload.mjs", import.meta.url).pathname,
+      server.url,
+      path,
+      String(segmentSize),
+      String(concurrency),
+    ]);
+    const client = JSON.parse(out.trim().split("\n").pop());
+    return { ...client, serverPeakRssMiB: await peakRssMiB(server.pid) };
+  } finally {
+    await server.stop();
+    await rm(server.dataDir, { recursive: true, force: true });
+  }
+}
+
+async function cancelLatency(path) {
+  const server = await startServerProcess(["--no-ffprobe"]);
+  const latencies = [];
+  const inFlight = [];
+  let unverified = 0;
+  try {
+    for (let run = 0; run < cancels; run++) {
+      const source = await NodeFileSource.open(path);
+      const upload = createUpload(source, { endpoint: server.url, segmentSize, concurrency });
+      upload.start();
+      upload.done.catch(() => {});
+      const deadline = Date.now() + 10_000;
+      while (!(upload.activeRequests >= concurrency && upload.bytesSent > 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      inFlight.push(upload.activeRequests);
+      const started = performance.now();
+      const report = await upload.cancel();
+      latencies.push(performance.now() - started);
+      if (!report.verified) unverified += 1;
+      await source.close();
+    }
+  } finally {
+    await server.stop();
+  }
+  const { readdir } = await import("node:fs/promises");
+  const leftoverFiles = (await readdir(join(server.dataDir, "uploads"), { recursive: true })).length;
+  await rm(server.dataDir, { recursive: true, force: true });
+  return { latencyMs: summary(latencies), inFlightAtCancel: summary(inFlight), unverified, leftoverFiles };
+}
+
+const mibps = (bytes, ms) => Math.round((bytes / MiB / (ms / 1000)) * 10) / 10;
+try {
+  const big = join(work, "big.mp4");
+  const small = join(work, "small.mp4");
+  await makeVideoLikeFile(big, bigSize);
+  await makeVideoLikeFile(small, smallSize);
+
+  const sink = await rawServer("sink");
+  const file = await rawServer("file");
+  const rawSinkMs = await rawPut(sink.url, big, bigSize);
+  const rawFileMs = await rawPut(file.url, big, bigSize);
+  sink.stop();
+  file.stop();
+  const bigRun = await cleancutUpload(big);
+  const smallRun = await cleancutUpload(small);
+  const cancel = await cancelLatency(big);
+
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    bigSizeMiB: bigSize / MiB,
+    segmentSizeMiB: segmentSize / MiB,
+    concurrency,
+    throughputMiBps: {
+      rawPutToSink: mibps(bigSize, rawSinkMs),
+      rawPutToFile: mibps(bigSize, rawFileMs),
+      cleancutSegmentsStored: mibps(bigSize, bigRun.uploadMs),
+      cleancutIncludingComplete: mibps(bigSize, bigRun.totalMs),
+    },
+    ratioToRawSink: Math.round((rawSinkMs / bigRun.uploadMs) * 100) / 100,
+    ratioToRawFile: Math.round((rawFileMs / bigRun.uploadMs) * 100) / 100,
+    peakRssMiB: {
+      client50MiB: smallRun.peakRssMiB,
+      client1GiB: bigRun.peakRssMiB,
+      server50MiB: smallRun.serverPeakRssMiB,
+      server1GiB: bigRun.serverPeakRssMiB,
+    },
+    cancel,
+  };
+  const t = result.throughputMiBps;
+  const md = [
+    `# cleancut upload benchmark (${result.date}, Node ${result.node}, one run)`,
+    "",
+    `| ${result.bigSizeMiB} MiB over loopback | MiB/s | vs raw PUT to sink | vs raw PUT to file |`,
+    "| --- | --- | --- | --- |",
+    `| raw node:http PUT → discarding sink | ${t.rawPutToSink} | 1.00 | |`,
+    `| raw node:http PUT → file on same disk | ${t.rawPutToFile} | | 1.00 |`,
+    `| cleancut client → server, all segments stored | ${t.cleancutSegmentsStored} | ${result.ratioToRawSink} | ${result.ratioToRawFile} |`,
+    `| cleancut, including complete (join + checks) | ${t.cleancutIncludingComplete} | | |`,
+    "",
+    "| peak RSS (MiB) | 50 MiB upload | 1 GiB upload |",
+    "| --- | --- | --- |",
+    `| client process | ${result.peakRssMiB.client50MiB} | ${result.peakRssMiB.client1GiB} |`,
+    `| server process | ${result.peakRssMiB.server50MiB} | ${result.peakRssMiB.server1GiB} |`,
+    "",
+    `| cancel → verified through the client (${cancels} cancels) | median ms | p99 ms | worst ms |`,
+    "| --- | --- | --- | --- |",
+    `| client.cancel() until verified report | ${cancel.latencyMs.median} | ${cancel.latencyMs.p99} | ${cancel.latencyMs.max} |`,
+    "",
+    `Segment PUTs in flight at cancel: median ${cancel.inFlightAtCancel.median}, min ${cancel.inFlightAtCancel.min}. Unverified reports: ${cancel.unverified}. Files left under uploads/: ${cancel.leftoverFiles}.`,
+    "",
+  ].join("\n");
+  await writeFile(new URL("./results/upload.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(new URL("./results/upload.md", import.meta.url), md);
+  console.log(md);
+  if (cancel.unverified > 0 || cancel.leftoverFiles > 0) process.exitCode = 1;
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
