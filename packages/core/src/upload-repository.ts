@@ -71,6 +71,8 @@ export interface UploadRepository {
   forgetSegment(id: string, index: number, signal: AbortSignal): Promise<void>;
   forgetAllSegments(id: string, signal: AbortSignal): Promise<void>;
   tallySegments(id: string, signal: AbortSignal): Promise<SegmentTally>;
+  /** The segments recorded for the upload, by index: what a store that keeps no hashes (S3) looks up. */
+  listRecordedSegments(id: string, signal: AbortSignal): Promise<StoredSegment[]>;
 
   /** Uploads still `uploading` whose `expiresAt` has passed. */
   listExpired(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]>;

@@ -144,6 +144,13 @@ export class SqliteUploadRepository implements UploadRepository {
     return { count: row.count, bytes: row.bytes };
   }
 
+  async listRecordedSegments(id: string, signal: AbortSignal): Promise<StoredSegment[]> {
+    signal.throwIfAborted();
+    return this.#db
+      .prepare('SELECT idx AS "index", size, sha256 FROM segments WHERE upload_id = ? ORDER BY idx')
+      .all(id) as StoredSegment[];
+  }
+
   async listExpired(now: number, limit: number, signal: AbortSignal): Promise<UploadRecord[]> {
     signal.throwIfAborted();
     const rows = this.#db
