@@ -31,6 +31,7 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   rate_limited: 429,
   request_timeout: 408,
   storage_unavailable: 503,
+  unsupported_operation: 501,
   internal_error: 500,
   network_error: 0,
   aborted: 0,
@@ -40,5 +41,6 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
 
 /** Statuses a client may retry: the server or the path was in trouble, the request itself was fine. */
 export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
+  // 501 says the operation does not exist here: asking again cannot help.
+  return status === 408 || status === 429 || (status >= 500 && status !== 501);
 }

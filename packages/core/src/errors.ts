@@ -28,6 +28,7 @@ export const errorCodes = [
   "rate_limited",
   "request_timeout",
   "storage_unavailable",
+  "unsupported_operation",
   "internal_error",
   // Client-side codes: never sent by the server.
   "network_error",
@@ -160,6 +161,11 @@ export class StorageUnavailableError extends CleancutError {
   readonly code = "storage_unavailable" as const;
   override readonly name = "StorageUnavailableError";
 }
+/** The configured store cannot do this (e.g. S3 cannot delete one part of a multipart upload). */
+export class UnsupportedOperationError extends CleancutError {
+  readonly code = "unsupported_operation" as const;
+  override readonly name = "UnsupportedOperationError";
+}
 export class InternalError extends CleancutError {
   readonly code = "internal_error" as const;
   override readonly name = "InternalError";
@@ -210,6 +216,7 @@ const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   rate_limited: RateLimitedError,
   request_timeout: RequestTimeoutError,
   storage_unavailable: StorageUnavailableError,
+  unsupported_operation: UnsupportedOperationError,
   internal_error: InternalError,
   network_error: NetworkError,
   aborted: AbortedError,

@@ -34,6 +34,12 @@ export interface AssembledVideo {
 export interface SegmentStore {
   readonly kind: string;
   readonly segmentSizeLimits: SegmentSizeLimits;
+  /**
+   * Whether `deleteSegment` can remove one segment of an upload in progress. When false (S3:
+   * a part of a multipart upload cannot be deleted alone), cleanup removes all segments at
+   * once with `discardUpload` and verifies with `listRemnants`.
+   */
+  readonly deletesSegmentsIndividually: boolean;
 
   /** Prepares storage for a new upload; the returned reference is kept in metadata. */
   beginUpload(uploadId: string, contentType: string, signal: AbortSignal): Promise<string>;

@@ -2,11 +2,25 @@ import { GiB, MiB } from "@cleancut/core";
 import type { BackoffPolicy } from "./cancel/backoff.js";
 import type { PurgeOptions } from "./cancel/purge.js";
 
+export interface S3Settings {
+  /** Omit for AWS itself; e.g. `http://127.0.0.1:18080` for a local S3-compatible server. */
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 export interface ServerConfig {
+  /** Where segments and videos live: local disk under `dataDir`, or an S3-compatible bucket. */
+  storage: "disk" | "s3";
+  s3: S3Settings | undefined;
   host: string;
   /** 0 picks a free port. */
   port: number;
   dataDir: string;
+  /** `postgres://…` keeps upload metadata in PostgreSQL; unset, it lives in SQLite under `dataDir`. */
+  databaseUrl?: string;
   /** When set, creating and listing uploads needs `Authorization: Bearer <apiKey>`. */
   apiKey: string | undefined;
   defaultSegmentSize: number;
@@ -26,9 +40,12 @@ export interface ServerConfig {
 }
 
 export const defaultConfig: ServerConfig = {
+  storage: "disk",
+  s3: undefined,
   host: "127.0.0.1",
   port: 8787,
   dataDir: "./cleancut-data",
+  databaseUrl: undefined,
   apiKey: undefined,
   defaultSegmentSize: 8 * MiB,
   maxUploadSize: 64 * GiB,

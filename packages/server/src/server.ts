@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { SegmentStore, UploadRepository, VideoStore } from "@cleancut/core";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
@@ -9,13 +9,15 @@ import { CompleteService } from "./complete/complete-service.js";
 import { ffprobeAvailable } from "./complete/ffprobe.js";
 import { defaultConfig, type ServerConfig } from "./config.js";
 import { buildApp } from "./http/app.js";
-import { SqliteUploadRepository } from "./repository/sqlite-repository.js";
-import { DiskStore } from "./stores/disk-store.js";
+import { openRepository } from "./repository/open-repository.js";
+import { openStore } from "./stores/open-store.js";
 
 export interface CleancutServerOptions extends Partial<ServerConfig> {
   /** Replaces the disk store (the fault-injecting wrapper in tests, S3 later). */
   store?: SegmentStore & VideoStore;
   repository?: UploadRepository;
+  /** Wraps the store the server opened (a fault layer in tests, metrics later). */
+  wrapStore?: (store: SegmentStore & VideoStore) => SegmentStore & VideoStore;
   logger?: Logger;
 }
 
@@ -31,19 +33,18 @@ export interface CleancutServer {
   close(): Promise<void>;
 }
 
-/** Builds the embedded default (disk + SQLite under `dataDir`) unless a store or repository is given. */
+/**
+ * Builds the embedded default (disk + SQLite under `dataDir`, or PostgreSQL when `databaseUrl`
+ * is set) unless a store or repository is given.
+ */
 export async function startServer(options: CleancutServerOptions = {}): Promise<CleancutServer> {
-  const { store: givenStore, repository: givenRepository, logger, ...overrides } = options;
+  const { store: givenStore, repository: givenRepository, logger, wrapStore, ...overrides } = options;
   const config: ServerConfig = { ...defaultConfig, ...stripUndefined(overrides) };
   config.dataDir = resolve(config.dataDir);
   const log = logger ?? pino({ level: config.logLevel });
-  let store = givenStore;
-  if (store === undefined) {
-    const disk = new DiskStore(config.dataDir);
-    await disk.init();
-    store = disk;
-  }
-  const repository = givenRepository ?? new SqliteUploadRepository(join(config.dataDir, "cleancut.sqlite"));
+  const repository = givenRepository ?? (await openRepository(config.databaseUrl, config.dataDir));
+  const opened = givenStore ?? (await openStore(config, repository));
+  const store = wrapStore === undefined ? opened : wrapStore(opened);
   const ffprobeCommand = await resolveFfprobe(config.ffprobe);
   const inflight = new InflightRegistry();
   const cancels = new CancelService({

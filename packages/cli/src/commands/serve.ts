@@ -1,16 +1,24 @@
 import { parseArgs } from "node:util";
-import { defaultConfig, startServer } from "@cleancut/server";
+import { defaultConfig, type S3Settings, startServer } from "@cleancut/server";
 import { parseByteSize } from "../byte-size.js";
 import { UsageError } from "../usage-error.js";
 
 export const serveHelp = `Usage: cleancut serve [options]
 
-Starts the upload service: segments on local disk, metadata in SQLite, both under --data-dir.
+Starts the upload service: segments on local disk under --data-dir, metadata in SQLite there too,
+or in PostgreSQL with --database.
 
 Options:
   --port N              port to listen on; 0 picks a free one (default 8787, env PORT)
   --host ADDR           address to listen on (default 127.0.0.1, env HOST)
   --data-dir DIR        where segments, videos and the database live (default ./cleancut-data)
+  --database URL        keep metadata in PostgreSQL, e.g. postgres://user@host/db (env DATABASE_URL)
+  --store disk|s3       where segments and videos live (default disk, env CLEANCUT_STORE)
+  --s3-bucket NAME      with --store s3 (env CLEANCUT_S3_BUCKET)
+  --s3-endpoint URL     an S3-compatible server; omit for AWS (env CLEANCUT_S3_ENDPOINT)
+  --s3-region REGION    (env CLEANCUT_S3_REGION or AWS_REGION, default us-east-1)
+                        credentials: CLEANCUT_S3_ACCESS_KEY_ID / CLEANCUT_S3_SECRET_ACCESS_KEY,
+                        or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
   --api-key KEY         require "Authorization: Bearer KEY" to create and list uploads (env CLEANCUT_API_KEY)
   --segment-size SIZE   default segment size, e.g. 8MiB (default 8MiB)
   --max-upload-size SIZE  largest upload accepted (default 64GiB)
@@ -26,6 +34,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
       port: { type: "string" },
       host: { type: "string" },
       "data-dir": { type: "string" },
+      database: { type: "string" },
+      store: { type: "string" },
+      "s3-bucket": { type: "string" },
+      "s3-endpoint": { type: "string" },
+      "s3-region": { type: "string" },
       "api-key": { type: "string" },
       "segment-size": { type: "string" },
       "max-upload-size": { type: "string" },
@@ -46,6 +59,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port,
     host: values.host ?? process.env.HOST ?? defaultConfig.host,
     dataDir: values["data-dir"] ?? process.env.CLEANCUT_DATA_DIR ?? defaultConfig.dataDir,
+    databaseUrl: values.database ?? process.env.DATABASE_URL,
+    ...storageFrom(values),
     apiKey: values["api-key"] ?? process.env.CLEANCUT_API_KEY,
     defaultSegmentSize:
       optionalSize(values["segment-size"], "--segment-size") ?? defaultConfig.defaultSegmentSize,
@@ -81,4 +96,36 @@ function optionalSize(text: string | undefined, flag: string): number | undefine
   if (bytes === undefined || bytes <= 0)
     throw new UsageError(`${flag} must be a size such as 8MiB, got ${JSON.stringify(text)}`);
   return bytes;
+}
+
+/** `--store s3` and its settings, from flags first, then CLEANCUT_S3_* and the standard AWS_* variables. */
+function storageFrom(values: {
+  store?: string | undefined;
+  "s3-bucket"?: string | undefined;
+  "s3-endpoint"?: string | undefined;
+  "s3-region"?: string | undefined;
+}): { storage: "disk" } | { storage: "s3"; s3: S3Settings } {
+  const env = process.env;
+  const kind = values.store ?? env.CLEANCUT_STORE ?? "disk";
+  if (kind === "disk") return { storage: "disk" };
+  if (kind !== "s3") throw new UsageError(`--store must be disk or s3, got ${JSON.stringify(kind)}`);
+  const bucket = values["s3-bucket"] ?? env.CLEANCUT_S3_BUCKET;
+  const accessKeyId = env.CLEANCUT_S3_ACCESS_KEY_ID ?? env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.CLEANCUT_S3_SECRET_ACCESS_KEY ?? env.AWS_SECRET_ACCESS_KEY;
+  if (bucket === undefined) throw new UsageError("--store s3 needs --s3-bucket (or CLEANCUT_S3_BUCKET)");
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    throw new UsageError(
+      "--store s3 needs credentials: CLEANCUT_S3_ACCESS_KEY_ID and CLEANCUT_S3_SECRET_ACCESS_KEY",
+    );
+  }
+  return {
+    storage: "s3",
+    s3: {
+      bucket,
+      endpoint: values["s3-endpoint"] ?? env.CLEANCUT_S3_ENDPOINT,
+      region: values["s3-region"] ?? env.CLEANCUT_S3_REGION ?? env.AWS_REGION ?? "us-east-1",
+      accessKeyId,
+      secretAccessKey,
+    },
+  };
 }

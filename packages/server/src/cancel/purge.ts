@@ -23,8 +23,9 @@ export interface PurgeOptions {
 }
 
 /**
- * Lists what storage holds for the upload, deletes each segment, removes the rest, and lists
- * again. Nothing here trusts a delete call: only the second listing says what is gone.
+ * Lists what storage holds for the upload, deletes each segment (or, for a store that cannot
+ * delete one segment, all of them with the rest), removes the rest, and lists again. Nothing
+ * here trusts a delete call: only the second listing says what is gone.
  */
 export async function purgeUploadStorage(
   store: SegmentStore,
@@ -41,15 +42,18 @@ export async function purgeUploadStorage(
     failures.push(failureOf("listing", error));
     return [];
   });
-  await forEachLimit(segments, options.concurrency, async (segment) => {
-    try {
-      await retrying(() => store.deleteSegment(upload, segment.index, signal));
-      deletedSegments += 1;
-      deletedBytes += segment.size;
-    } catch (error) {
-      failures.push(failureOf(`segment ${segment.index}`, error, segment.index));
-    }
-  });
+  if (store.deletesSegmentsIndividually) {
+    await forEachLimit(segments, options.concurrency, async (segment) => {
+      try {
+        await retrying(() => store.deleteSegment(upload, segment.index, signal));
+        deletedSegments += 1;
+        deletedBytes += segment.size;
+      } catch (error) {
+        failures.push(failureOf(`segment ${segment.index}`, error, segment.index));
+      }
+    });
+  }
+  // A store that cannot delete one segment (S3 multipart) drops them all here.
   await retrying(() => store.discardUpload(upload, signal)).catch((error: unknown) => {
     failures.push(failureOf("upload container", error));
   });
@@ -57,6 +61,16 @@ export async function purgeUploadStorage(
     failures.push(failureOf("verification listing", error));
     return undefined;
   });
+  if (!store.deletesSegmentsIndividually && remnants !== undefined) {
+    // No delete call is trusted: a segment counts as deleted only if the listing before the
+    // discard had it and the verification listing no longer does. Unverified: none counted.
+    const left = new Set(remnants.flatMap((remnant) => (remnant.index === undefined ? [] : [remnant.index])));
+    for (const segment of segments) {
+      if (left.has(segment.index)) continue;
+      deletedSegments += 1;
+      deletedBytes += segment.size;
+    }
+  }
   return { deletedSegments, deletedBytes, failures, remnants };
 }
 

@@ -86,7 +86,12 @@ export class Reaper {
         await videos.deleteVideo(upload.videoId, signal);
         await repository.deleteVideo(upload.videoId, signal);
       }
-      await store.discardUpload({ id: upload.id, storageRef: upload.storageRef }, signal);
+      // On disk, discard drops the half-joined temp file and keeps the segments. A store that
+      // cannot delete segments one by one (S3) discards the whole multipart upload, parts and
+      // all, so there the rollback leaves storage as it is: it has no temp file to drop.
+      if (store.deletesSegmentsIndividually) {
+        await store.discardUpload({ id: upload.id, storageRef: upload.storageRef }, signal);
+      }
       await repository.transition(upload.id, ["completing"], "uploading", {}, signal);
       log.warn(
         { uploadId: upload.id },

@@ -33,6 +33,7 @@ const notFound = (error: unknown) => (error as NodeJS.ErrnoException).code === "
  */
 export class DiskStore implements SegmentStore, VideoStore {
   readonly kind = "disk";
+  readonly deletesSegmentsIndividually = true;
   readonly segmentSizeLimits: SegmentSizeLimits = { min: 64 * KiB, max: 64 * MiB, maxSegments: 100_000 };
   readonly #uploadsDir: string;
   readonly #videosDir: string;

@@ -11,7 +11,10 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 
-type StoreMethod = Exclude<keyof (SegmentStore & VideoStore), "kind" | "segmentSizeLimits">;
+type StoreMethod = Exclude<
+  keyof (SegmentStore & VideoStore),
+  "kind" | "segmentSizeLimits" | "deletesSegmentsIndividually"
+>;
 
 export type Fault =
   /** The next `times` calls fail (Infinity: until cleared). */
@@ -37,6 +40,9 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
   }
   get segmentSizeLimits(): SegmentSizeLimits {
     return this.inner.segmentSizeLimits;
+  }
+  get deletesSegmentsIndividually(): boolean {
+    return this.inner.deletesSegmentsIndividually;
   }
 
   inject(method: StoreMethod, fault: Fault): void {

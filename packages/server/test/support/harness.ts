@@ -4,7 +4,6 @@ import { join } from "node:path";
 import {
   type CleancutServer,
   type CleancutServerOptions,
-  DiskStore,
   FaultInjectingStore,
   startServer,
 } from "../../src/index.js";
@@ -17,23 +16,28 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on 127.0.0.1 with a real disk store (behind a fault layer that is off until told) and real SQLite. */
+/**
+ * A real server on 127.0.0.1 with its real store (disk by default, S3 with `storage: "s3"`)
+ * behind a fault layer that is off until told, and real SQLite (or PostgreSQL with `databaseUrl`).
+ */
 export async function startTestServer(
   options: CleancutServerOptions & { dataDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "cleancut-test-")));
-  const disk = new DiskStore(dataDir);
-  await disk.init();
-  const faults = new FaultInjectingStore(disk);
+  let faults: FaultInjectingStore | undefined;
   const server = await startServer({
     port: 0,
     logLevel: "silent",
     sweepIntervalMs: 50,
     cleanupRetry: { baseMs: 20, maxMs: 200 },
-    store: faults,
+    wrapStore: (inner) => {
+      faults = new FaultInjectingStore(inner);
+      return faults;
+    },
     ...options,
     dataDir,
   });
+  if (faults === undefined) throw new Error("the server did not build its store through wrapStore");
   return {
     server,
     url: server.url,

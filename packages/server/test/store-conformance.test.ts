@@ -1,0 +1,365 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { KiB, MiB, type SegmentStore, type UploadHandle, type VideoStore } from "@cleancut/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { purgeUploadStorage } from "../src/cancel/purge.js";
+import { newId } from "../src/ids.js";
+import { DiskStore } from "../src/stores/disk-store.js";
+import { S3Store } from "../src/stores/s3-store.js";
+import { ensureSwift, type SwiftS3 } from "./support/swift.js";
+
+type Store = SegmentStore & VideoStore;
+
+interface StoreUnderTest {
+  store: Store;
+  /** A segment size inside the store's limits. */
+  segmentSize: number;
+  /** Extra checks, straight against the storage, that nothing of the upload is left. */
+  assertNothingLeft(upload: UploadHandle): Promise<void>;
+  close(): Promise<void>;
+}
+
+const never = new AbortController().signal;
+
+const sha256Of = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+async function* chunksOf(bytes: Uint8Array, chunk = 64 * KiB): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < bytes.length; offset += chunk) yield bytes.subarray(offset, offset + chunk);
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+async function diskStore(): Promise<StoreUnderTest> {
+  const dir = await mkdtemp(join(tmpdir(), "cleancut-conformance-"));
+  const store = new DiskStore(dir);
+  await store.init();
+  return {
+    store,
+    segmentSize: 64 * KiB,
+    async assertNothingLeft(upload) {
+      await expect(
+        import("node:fs/promises").then((fs) => fs.stat(store.uploadDir(upload.id))),
+      ).rejects.toThrow();
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * What Swift holds, below the S3 API, in the hidden `<bucket>+segments` container where s3api
+ * keeps parts. Asked of the container server directly (start.sh's one-device ring, hash
+ * prefix/suffix `cleancut-test`, account AUTH_test): tempauth tokens need a memcached, which
+ * the test node does not run.
+ */
+async function swiftSegmentObjects(bucket: string, prefix: string): Promise<string[]> {
+  const account = "AUTH_test";
+  const container = `${bucket}+segments`;
+  const digest = createHash("md5").update(`cleancut-test/${account}/${container}cleancut-test`).digest();
+  const partition = digest.readUInt32BE(0) >>> (32 - 8);
+  const url = `http://127.0.0.1:18082/d1/${partition}/${account}/${encodeURIComponent(container)}?format=json&prefix=${encodeURIComponent(prefix)}`;
+  const listing = await fetch(url);
+  if (listing.status === 404) return [];
+  if (!listing.ok) throw new Error(`container server answered ${listing.status} for ${url}`);
+  const objects = (await listing.json()) as Array<{ name: string; bytes: number }>;
+  return objects.map((object) => `${object.name} (${object.bytes} B)`);
+}
+
+async function s3Store(): Promise<StoreUnderTest & { s3: SwiftS3; client: S3Client; bucket: string }> {
+  const s3 = await ensureSwift();
+  const bucket = `cleancut-conformance-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  const store = new S3Store({
+    bucket,
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    discard: { rounds: 10, backoff: { baseMs: 50, maxMs: 500 } },
+  });
+  const client = store.client;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    s3,
+    client,
+    bucket,
+    store,
+    segmentSize: 5 * MiB,
+    async assertNothingLeft(upload) {
+      const key = store.objectKey(upload.id);
+      // No object at the key,
+      await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
+        name: "NotFound",
+      });
+      // no multipart upload in progress for it,
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+      expect(uploads.Uploads ?? []).toEqual([]);
+      // and its UploadId is gone.
+      await expect(
+        client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: upload.storageRef })),
+      ).rejects.toMatchObject({ name: "NoSuchUpload" });
+    },
+    async close() {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      for (const object of listed.Contents ?? []) {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+      }
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      for (const upload of uploads.Uploads ?? []) {
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+        );
+      }
+      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    },
+  };
+}
+
+const stores: Array<[string, () => Promise<StoreUnderTest>]> = [
+  ["DiskStore", diskStore],
+  ["S3Store (Swift s3api)", s3Store],
+];
+
+describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
+  let t: StoreUnderTest;
+  let store: Store;
+
+  beforeAll(async () => {
+    t = await make();
+    store = t.store;
+  }, 600_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function begin(): Promise<UploadHandle> {
+    const id = newId();
+    return { id, storageRef: await store.beginUpload(id, "video/mp4", never) };
+  }
+
+  async function writeAll(upload: UploadHandle, segments: readonly Buffer[]) {
+    const stored = [];
+    for (const [index, bytes] of segments.entries()) {
+      stored.push(
+        await store.writeSegment(
+          upload,
+          { index, size: bytes.length, sha256: sha256Of(bytes) },
+          chunksOf(bytes),
+          never,
+        ),
+      );
+    }
+    return stored;
+  }
+
+  const indexed = (remnants: Awaited<ReturnType<Store["listRemnants"]>>) =>
+    remnants.filter((remnant) => remnant.index !== undefined || remnant.size > 0);
+
+  it("writes segments of exact sizes and lists them with their SHA-256", async () => {
+    const upload = await begin();
+    const segments = [randomBytes(t.segmentSize), randomBytes(t.segmentSize), randomBytes(t.segmentSize / 2)];
+    const stored = await writeAll(upload, segments);
+    const expected = segments.map((bytes, index) => ({ index, size: bytes.length, sha256: sha256Of(bytes) }));
+    expect(stored).toEqual(expected);
+    expect(await store.listSegments(upload, never)).toEqual(expected);
+    await store.discardUpload(upload, never);
+  });
+
+  it("refuses a body that is too long or too short, and nothing becomes visible", async () => {
+    const upload = await begin();
+    const size = t.segmentSize;
+    await expect(
+      store.writeSegment(upload, { index: 0, size }, chunksOf(randomBytes(size + 1)), never),
+    ).rejects.toMatchObject({ code: "segment_size_mismatch" });
+    await expect(
+      store.writeSegment(upload, { index: 1, size }, chunksOf(randomBytes(size - 1)), never),
+    ).rejects.toMatchObject({ code: "body_incomplete" });
+    const wrong = randomBytes(size);
+    await expect(
+      store.writeSegment(upload, { index: 2, size, sha256: "0".repeat(64) }, chunksOf(wrong), never),
+    ).rejects.toMatchObject({ code: "digest_mismatch" });
+    expect(await store.listSegments(upload, never)).toEqual([]);
+    expect(indexed(await store.listRemnants(upload, never))).toEqual([]);
+    await store.discardUpload(upload, never);
+  });
+
+  it("leaves nothing but the upload container when a write is aborted midway", async () => {
+    const upload = await begin();
+    const size = t.segmentSize;
+    const controller = new AbortController();
+    const bytes = randomBytes(size);
+    let sent = 0;
+    const slow = async function* () {
+      for await (const chunk of chunksOf(bytes, 16 * KiB)) {
+        if (sent >= size / 2) {
+          controller.abort(new Error("cancelled by the test"));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        sent += chunk.length;
+        yield chunk;
+      }
+    };
+    await expect(store.writeSegment(upload, { index: 0, size }, slow(), controller.signal)).rejects.toThrow(
+      "cancelled by the test",
+    );
+    expect(await store.listSegments(upload, never)).toEqual([]);
+    const remnants = await store.listRemnants(upload, never);
+    expect(indexed(remnants)).toEqual([]);
+    expect(remnants.length).toBeLessThanOrEqual(1);
+    await store.discardUpload(upload, never);
+    expect(await store.listRemnants(upload, never)).toEqual([]);
+  });
+
+  it("assembles the video; statVideo and readVideo (with a range) match the bytes", async () => {
+    const upload = await begin();
+    const segments = [randomBytes(t.segmentSize), randomBytes(t.segmentSize), randomBytes(1000)];
+    const whole = Buffer.concat(segments);
+    const stored = await writeAll(upload, segments);
+    const video = await store.assemble(upload, stored, newId(), never);
+    expect(video).toMatchObject({ size: whole.length, sha256: sha256Of(whole) });
+    expect(await store.statVideo(video.key, never)).toBe(whole.length);
+    expect(sha256Of(await collect(await store.readVideo(video.key, undefined, never)))).toBe(sha256Of(whole));
+    const range = { start: t.segmentSize - 10, end: t.segmentSize + 9 };
+    const part = await collect(await store.readVideo(video.key, range, never));
+    expect(part.equals(whole.subarray(range.start, range.end + 1))).toBe(true);
+    // The completed upload's own cleanup must not take the video with it.
+    const purge = await purgeUploadStorage(
+      store,
+      upload,
+      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
+      never,
+    );
+    expect(purge.failures).toEqual([]);
+    expect(await store.statVideo(video.key, never)).toBe(whole.length);
+    await store.deleteVideo(video.key, never);
+    await store.deleteVideo(video.key, never);
+    expect(await store.statVideo(video.key, never)).toBeUndefined();
+  });
+
+  it("discardUpload after writes leaves nothing in storage", async () => {
+    const upload = await begin();
+    await writeAll(upload, [randomBytes(t.segmentSize), randomBytes(t.segmentSize)]);
+    if (store.deletesSegmentsIndividually) {
+      // Such a store's discardUpload removes only the rest: its segments go one by one first.
+      for (const segment of await store.listSegments(upload, never)) {
+        await store.deleteSegment(upload, segment.index, never);
+      }
+    } else {
+      // One that cannot delete a segment alone refuses to, and drops them all in discardUpload.
+      await expect(store.deleteSegment(upload, 0, never)).rejects.toMatchObject({
+        code: "unsupported_operation",
+      });
+    }
+    await store.discardUpload(upload, never);
+    expect(await store.listSegments(upload, never)).toEqual([]);
+    expect(await store.listRemnants(upload, never)).toEqual([]);
+    await t.assertNothingLeft(upload);
+    await store.discardUpload(upload, never);
+  });
+
+  it("purge counts the segments it removed from the listings, and verifies nothing is left", async () => {
+    const upload = await begin();
+    const segments = [randomBytes(t.segmentSize), randomBytes(t.segmentSize / 2)];
+    await writeAll(upload, segments);
+    const purge = await purgeUploadStorage(
+      store,
+      upload,
+      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
+      never,
+    );
+    expect(purge).toEqual({
+      deletedSegments: 2,
+      deletedBytes: segments[0]!.length + segments[1]!.length,
+      failures: [],
+      remnants: [],
+    });
+    await t.assertNothingLeft(upload);
+  });
+
+  it("deleteVideo is idempotent for a video that never existed", async () => {
+    const upload = await begin();
+    const key = store instanceof S3Store ? store.objectKey(upload.id) : newId();
+    await store.deleteVideo(key, never);
+    await store.deleteVideo(key, never);
+    expect(await store.statVideo(key, never)).toBeUndefined();
+    await store.discardUpload(upload, never);
+  });
+});
+
+describe("S3Store against Swift: a part that lands after AbortMultipartUpload", () => {
+  let t: Awaited<ReturnType<typeof s3Store>>;
+
+  beforeAll(async () => {
+    t = await s3Store();
+  }, 600_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("discardUpload's abort-and-verify loop still ends with nothing left", async () => {
+    const store = t.store as S3Store;
+    const id = newId();
+    const upload = { id, storageRef: await store.beginUpload(id, "video/mp4", never) };
+    const key = store.objectKey(id);
+    const size = 5 * MiB;
+    const bytes = randomBytes(size);
+    let sent = 0;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reachedHalfway: () => void = () => {};
+    const halfway = new Promise<void>((resolve) => {
+      reachedHalfway = resolve;
+    });
+    const slow = async function* () {
+      for await (const chunk of chunksOf(bytes, 256 * KiB)) {
+        if (sent >= size / 2) {
+          reachedHalfway();
+          await released;
+        }
+        sent += chunk.length;
+        yield chunk;
+      }
+    };
+    const writing = store.writeSegment(upload, { index: 0, size, sha256: sha256Of(bytes) }, slow(), never);
+    await halfway;
+    // The multipart upload is aborted while the part is still streaming ...
+    await t.client.send(
+      new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: key, UploadId: upload.storageRef }),
+    );
+    // ... and then the part finishes: S3 accepts it after the abort.
+    release();
+    const late = await writing.then(
+      (segment) => ({ landed: true as const, segment }),
+      (error: unknown) => ({ landed: false as const, error }),
+    );
+    await store.discardUpload(upload, never);
+    expect(await store.listRemnants(upload, never)).toEqual([]);
+    await t.assertNothingLeft(upload);
+    // What Swift itself still holds, below the S3 API. Swift 2.30's s3api checks the upload
+    // only when a part starts, so a part that lands after the abort is written into the
+    // hidden `+segments` container, where no S3 call (ListParts, ListMultipartUploads, Abort)
+    // can see or delete it. Logged, not asserted: a known limit of this backend, not the store.
+    const hidden = await swiftSegmentObjects(t.bucket, `${key}/`);
+    console.info(
+      `late part: ${late.landed ? "accepted by S3 after the abort" : `refused (${String((late as { error: unknown }).error)})`}; Swift +segments objects left: ${JSON.stringify(hidden)}`,
+    );
+  });
+});
