@@ -1,6 +1,7 @@
 import { GiB, MiB } from "@cleancut/core";
 import type { BackoffPolicy } from "./cancel/backoff.js";
 import type { PurgeOptions } from "./cancel/purge.js";
+import { type ClusterSettings, defaultClusterSettings } from "./cluster/settings.js";
 
 export interface S3Settings {
   /** Omit for AWS itself; e.g. `http://127.0.0.1:18080` for a local S3-compatible server. */
@@ -37,6 +38,8 @@ export interface ServerConfig {
   logLevel: string;
   /** Idle time after which a stalled segment upload is cut off. */
   requestTimeoutMs: number;
+  /** Several instances on one PostgreSQL: heartbeat, stale-instance age, how long a cancel waits for other instances' writes. */
+  cluster: ClusterSettings;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -57,4 +60,5 @@ export const defaultConfig: ServerConfig = {
   ffprobe: "auto",
   logLevel: "info",
   requestTimeoutMs: 60_000,
+  cluster: defaultClusterSettings,
 };

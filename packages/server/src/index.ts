@@ -1,6 +1,24 @@
 export { type BackoffPolicy, backoffDelay } from "./cancel/backoff.js";
 export { CancelService } from "./cancel/cancel-service.js";
 export { InflightRegistry } from "./cancel/inflight-registry.js";
+export {
+  InProcessCancelSignals,
+  InProcessSweepLock,
+  InProcessWriteLedger,
+  inProcessCoordination,
+} from "./cluster/in-process.js";
+export { openCoordination } from "./cluster/open-coordination.js";
+export type {
+  CancelSignals,
+  Coordination,
+  DrainResult,
+  SweepLock,
+  Unsubscribe,
+  WriteLedger,
+  WriteTicket,
+} from "./cluster/ports.js";
+export { PostgresCoordination, type PostgresCoordinationOptions } from "./cluster/postgres-coordination.js";
+export { type ClusterSettings, defaultClusterSettings } from "./cluster/settings.js";
 export { sniffContainer } from "./complete/sniff-container.js";
 export { defaultConfig, type S3Settings, type ServerConfig } from "./config.js";
 export { openRepository } from "./repository/open-repository.js";

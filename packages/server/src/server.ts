@@ -1,10 +1,18 @@
 import { resolve } from "node:path";
-import type { SegmentStore, UploadRepository, VideoStore } from "@cleancut/core";
+import {
+  type SegmentStore,
+  StorageUnavailableError,
+  UploadCancelledError,
+  type UploadRepository,
+  type VideoStore,
+} from "@cleancut/core";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { CancelService } from "./cancel/cancel-service.js";
 import { InflightRegistry } from "./cancel/inflight-registry.js";
 import { Reaper } from "./cancel/reaper.js";
+import { openCoordination } from "./cluster/open-coordination.js";
+import type { Coordination } from "./cluster/ports.js";
 import { CompleteService } from "./complete/complete-service.js";
 import { ffprobeAvailable } from "./complete/ffprobe.js";
 import { defaultConfig, type ServerConfig } from "./config.js";
@@ -30,6 +38,8 @@ export interface CleancutServer {
   readonly inflight: InflightRegistry;
   readonly cancels: CancelService;
   readonly reaper: Reaper;
+  /** Cancel signals, the shared write ledger and the sweep lock (PostgreSQL-backed with a postgres `databaseUrl`). */
+  readonly coordination: Coordination;
   close(): Promise<void>;
 }
 
@@ -46,8 +56,38 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
   const opened = givenStore ?? (await openStore(config, repository));
   const store = wrapStore === undefined ? opened : wrapStore(opened);
   const ffprobeCommand = await resolveFfprobe(config.ffprobe);
-  const inflight = new InflightRegistry();
+  const cancelledError = (id: string) => new UploadCancelledError(`upload ${id} was cancelled`);
+  let inflight: InflightRegistry | undefined;
+  // After the LISTEN connection came back, cancels published meanwhile were missed: re-check
+  // every upload this instance is writing to.
+  const resync = () => {
+    const registry = inflight;
+    if (registry === undefined) return;
+    void (async () => {
+      for (const id of registry.uploadIds()) {
+        const record = await repository.getUpload(id, AbortSignal.timeout(10_000)).catch(() => undefined);
+        if (record !== undefined && (record.state === "cancelling" || record.state === "cancelled")) {
+          await registry.abortAll(id, cancelledError(id));
+        }
+      }
+    })();
+  };
+  const coordination = await openCoordination(config.databaseUrl, config.cluster, log, resync);
+  inflight = new InflightRegistry({ ledger: coordination.writes });
+  const registry = inflight;
+  const unsubscribe = coordination.signals.subscribe((id) => {
+    void registry.abortAll(id, cancelledError(id));
+  });
+  const unfence = coordination.onFenced(() => {
+    log.error("lost the database heartbeat: aborting every write of this instance");
+    void registry.abortEverything(
+      new StorageUnavailableError("this server lost contact with the database; try again"),
+    );
+  });
   const cancels = new CancelService({
+    signals: coordination.signals,
+    writes: coordination.writes,
+    drainTimeoutMs: config.cluster.drainTimeoutMs,
     repository,
     store,
     videos: store,
@@ -75,6 +115,8 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     intervalMs: config.sweepIntervalMs,
     batchSize: 100,
     finishedRetentionMs: config.finishedRetentionMs,
+    sweepLock: coordination.sweepLock,
+    writes: coordination.writes,
   });
   const app = await buildApp({ config, repository, store, videos: store, inflight, cancels, completes }, log);
   await reaper.start();
@@ -93,11 +135,15 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     inflight,
     cancels,
     reaper,
+    coordination,
     close() {
       closing ??= (async () => {
         await reaper.stop();
         cancels.close();
         await app.close();
+        unsubscribe();
+        unfence();
+        await coordination.close();
         await repository.close();
       })();
       return closing;

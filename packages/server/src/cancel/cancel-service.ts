@@ -11,6 +11,7 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 import type { Logger } from "pino";
+import type { CancelSignals, WriteLedger } from "../cluster/ports.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import type { InflightRegistry } from "./inflight-registry.js";
 import { failureOf, type PurgeOptions, purgeUploadStorage } from "./purge.js";
@@ -24,6 +25,12 @@ export interface CancelServiceDeps {
   /** Backoff between cleanup attempts that left something behind (the reaper runs them). */
   retry: BackoffPolicy;
   purge: PurgeOptions;
+  /** Tells every instance (this one too) to abort its writes to a tombstoned upload. */
+  signals: CancelSignals;
+  /** Every instance's writes in flight: the purge waits until the upload has none. */
+  writes: WriteLedger;
+  /** How long one attempt waits for other instances' writes before it gives up (202) and retries later. */
+  drainTimeoutMs: number;
 }
 
 /**
@@ -32,6 +39,12 @@ export interface CancelServiceDeps {
  * again. Only an empty listing makes the report `verified`. Otherwise the report says what
  * is left, and the reaper retries with backoff — across restarts, since the tombstone and
  * the schedule live in the database.
+ *
+ * With several instances on one database, every attempt also publishes the cancel (each
+ * instance aborts its own writes to the upload) and waits, bounded, until the shared write
+ * ledger holds no live write for it before purging: no instance can still be writing a part
+ * while the purge runs. A wait that times out purges nothing and is retried like any
+ * unverified cleanup.
  */
 export class CancelService {
   readonly #deps: CancelServiceDeps;
@@ -142,10 +155,13 @@ export class CancelService {
     throw new UploadNotFoundError(`upload ${record.id} has no cancel report`);
   }
 
-  async #cleanup(record: UploadRecord, previous: CancelReport): Promise<CancelReport> {
+  async #cleanup(record: UploadRecord, before: CancelReport): Promise<CancelReport> {
     const { repository, store, videos, log } = this.#deps;
     const signal = this.#lifetime.signal;
     const handle = { id: record.id, storageRef: record.storageRef };
+    const others = await this.#stopWritesEverywhere(record.id, signal);
+    if (!others.drained) return this.#scheduleRetry(record, before, others.message);
+    const previous = { ...before, abortedTransfers: before.abortedTransfers + others.aborted };
     const purge = await purgeUploadStorage(store, handle, this.#deps.purge, signal);
     const remaining: Remnant[] | undefined = purge.remnants;
     // A complete that raced the cancel may have produced the whole video: it goes too.
@@ -186,6 +202,53 @@ export class CancelService {
       );
       return report;
     }
+    return this.#saveUnverified(record, report);
+  }
+
+  /**
+   * Publishes the cancel to every instance and waits until none has a write to the upload in
+   * flight (the tombstone is already written, so no new one starts). `aborted` counts the
+   * writes other live instances had streaming just before the publish.
+   */
+  async #stopWritesEverywhere(
+    id: string,
+    signal: AbortSignal,
+  ): Promise<{ drained: true; aborted: number } | { drained: false; message: string }> {
+    const { signals, writes, drainTimeoutMs } = this.#deps;
+    try {
+      const others = await writes.othersInFlight(id, signal);
+      await signals.publish(id, signal);
+      const drain = await writes.drain(id, { timeoutMs: drainTimeoutMs, signal });
+      if (drain.drained) return { drained: true, aborted: others };
+      return {
+        drained: false,
+        message: `${drain.others} write(s) on other server instances still in flight after ${drainTimeoutMs} ms`,
+      };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { drained: false, message: `could not reach the other server instances: ${String(error)}` };
+    }
+  }
+
+  /** An attempt that purged nothing because another instance may still be writing. */
+  async #scheduleRetry(record: UploadRecord, previous: CancelReport, message: string): Promise<CancelReport> {
+    const now = Date.now();
+    const report: CancelReport = {
+      ...previous,
+      state: "cancelling",
+      failures: [{ name: "writes in flight", code: "writes_in_flight", message }],
+      verified: false,
+      attempts: previous.attempts + 1,
+      durationMs: now - Date.parse(previous.requestedAt),
+    };
+    return this.#saveUnverified(record, report);
+  }
+
+  async #saveUnverified(record: UploadRecord, report: CancelReport): Promise<CancelReport> {
+    const { repository, log } = this.#deps;
+    const signal = this.#lifetime.signal;
+    const attempts = report.attempts;
+    const now = Date.now();
     const nextAttemptAt = now + backoffDelay(this.#deps.retry, attempts);
     report.nextAttemptAt = new Date(nextAttemptAt).toISOString();
     await repository.patchUpload(record.id, { cancelReport: report, nextCleanupAt: nextAttemptAt }, signal);

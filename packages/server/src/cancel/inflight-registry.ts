@@ -1,3 +1,5 @@
+import type { WriteLedger, WriteTicket } from "../cluster/ports.js";
+
 interface Operation {
   readonly controller: AbortController;
   readonly settled: Promise<unknown>;
@@ -8,9 +10,18 @@ interface Operation {
  * complete) runs through here, so a cancel can abort all of it at once and then wait until
  * each has cleaned up its partial bytes. The operation registers *before* it reads the
  * upload's state: either it sees the tombstone, or the cancel sees it here.
+ *
+ * With a shared `ledger` (several instances on one PostgreSQL) the operation is also recorded
+ * there before its work starts, and erased after it settled, so a cancel on another instance
+ * can wait for it.
  */
 export class InflightRegistry {
   readonly #byUpload = new Map<string, Set<Operation>>();
+  readonly #ledger: WriteLedger | undefined;
+
+  constructor(options: { ledger?: WriteLedger } = {}) {
+    this.#ledger = options.ledger;
+  }
 
   async run<T>(
     uploadId: string,
@@ -22,7 +33,12 @@ export class InflightRegistry {
     if (linked?.aborted) controller.abort(linked.reason);
     else linked?.addEventListener("abort", onLinkedAbort, { once: true });
 
-    const result = Promise.resolve().then(() => work(controller.signal));
+    let ticket: WriteTicket | undefined;
+    const ledger = this.#ledger;
+    const result = Promise.resolve().then(async () => {
+      if (ledger !== undefined) ticket = await ledger.begin(uploadId, controller.signal);
+      return work(controller.signal);
+    });
     const operation: Operation = { controller, settled: result.then(noop, noop) };
     let set = this.#byUpload.get(uploadId);
     if (set === undefined) {
@@ -36,6 +52,7 @@ export class InflightRegistry {
       linked?.removeEventListener("abort", onLinkedAbort);
       set.delete(operation);
       if (set.size === 0 && this.#byUpload.get(uploadId) === set) this.#byUpload.delete(uploadId);
+      await ticket?.end();
     }
   }
 
@@ -45,6 +62,17 @@ export class InflightRegistry {
     for (const operation of operations) operation.controller.abort(reason);
     await Promise.all(operations.map((operation) => operation.settled));
     return operations.length;
+  }
+
+  /** Aborts every operation of every upload (this instance may no longer write), and waits for them. */
+  async abortEverything(reason: unknown): Promise<number> {
+    const counts = await Promise.all([...this.#byUpload.keys()].map((id) => this.abortAll(id, reason)));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** The uploads with an operation in flight here. */
+  uploadIds(): string[] {
+    return [...this.#byUpload.keys()];
   }
 
   count(uploadId: string): number {

@@ -1,5 +1,6 @@
 import type { SegmentStore, UploadRepository, VideoStore } from "@cleancut/core";
 import type { Logger } from "pino";
+import type { SweepLock, WriteLedger } from "../cluster/ports.js";
 import type { CancelService } from "./cancel-service.js";
 
 export interface ReaperDeps {
@@ -12,6 +13,10 @@ export interface ReaperDeps {
   batchSize: number;
   /** How long a cancelled upload keeps answering GET after it expired and after it was cancelled. */
   finishedRetentionMs: number;
+  /** One sweep at a time across every instance sharing the database (a sweep is skipped while another runs). */
+  sweepLock: SweepLock;
+  /** Another instance's complete in progress is not a crashed one: it has a live write in the ledger. */
+  writes: WriteLedger;
 }
 
 /**
@@ -48,30 +53,31 @@ export class Reaper {
   }
 
   async #sweepOnce(): Promise<void> {
-    const { repository, cancels, log, batchSize } = this.deps;
     const signal = this.#lifetime.signal;
     if (signal.aborted) return;
     try {
-      const now = Date.now();
-      for (const upload of await repository.listExpired(now, batchSize, signal)) {
-        await cancels.cancel(upload.id, "expired").catch((error: unknown) => {
-          log.error({ err: error, uploadId: upload.id }, "expiring an upload failed");
-        });
-      }
-      for (const upload of await repository.listCleanupDue(now, batchSize, signal)) {
-        await cancels.resumeCleanup(upload.id).catch((error: unknown) => {
-          log.error({ err: error, uploadId: upload.id }, "cleanup retry failed");
-        });
-      }
-      const forgotten = await repository.purgeFinished(
-        now - this.deps.finishedRetentionMs,
-        batchSize,
-        signal,
-      );
-      if (forgotten > 0) log.debug({ forgotten }, "forgot expired cancelled uploads");
+      const swept = await this.deps.sweepLock.runExclusive(() => this.#sweepLocked(signal));
+      if (!swept) this.deps.log.debug("another instance is sweeping; skipped");
     } catch (error) {
-      if (!signal.aborted) log.error({ err: error }, "reaper sweep failed");
+      if (!signal.aborted) this.deps.log.error({ err: error }, "reaper sweep failed");
     }
+  }
+
+  async #sweepLocked(signal: AbortSignal): Promise<void> {
+    const { repository, cancels, log, batchSize } = this.deps;
+    const now = Date.now();
+    for (const upload of await repository.listExpired(now, batchSize, signal)) {
+      await cancels.cancel(upload.id, "expired").catch((error: unknown) => {
+        log.error({ err: error, uploadId: upload.id }, "expiring an upload failed");
+      });
+    }
+    for (const upload of await repository.listCleanupDue(now, batchSize, signal)) {
+      await cancels.resumeCleanup(upload.id).catch((error: unknown) => {
+        log.error({ err: error, uploadId: upload.id }, "cleanup retry failed");
+      });
+    }
+    const forgotten = await repository.purgeFinished(now - this.deps.finishedRetentionMs, batchSize, signal);
+    if (forgotten > 0) log.debug({ forgotten }, "forgot expired cancelled uploads");
   }
 
   /**
@@ -82,6 +88,8 @@ export class Reaper {
     const { repository, store, videos, log } = this.deps;
     const signal = this.#lifetime.signal;
     for (const upload of await repository.listStuckCompleting(signal)) {
+      const live = await this.deps.writes.drain(upload.id, { timeoutMs: 0, signal });
+      if (!live.drained) continue;
       if (upload.videoId !== undefined) {
         await videos.deleteVideo(upload.videoId, signal);
         await repository.deleteVideo(upload.videoId, signal);

@@ -56,4 +56,25 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "server instances, in-flight writes",
+    // Used by several servers sharing PostgreSQL (see cluster/postgres-coordination.ts); a
+    // single server on SQLite creates the tables and never writes them.
+    sql: `
+      CREATE TABLE server_instances (
+        instance_id TEXT PRIMARY KEY,
+        started_at BIGINT NOT NULL,
+        heartbeat_at BIGINT NOT NULL
+      );
+      CREATE TABLE inflight_writes (
+        id TEXT PRIMARY KEY,
+        upload_id TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        started_at BIGINT NOT NULL
+      );
+      CREATE INDEX inflight_writes_upload ON inflight_writes (upload_id);
+      CREATE INDEX inflight_writes_instance ON inflight_writes (instance_id);
+    `,
+  },
 ];
