@@ -32,6 +32,7 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   request_timeout: 408,
   storage_unavailable: 503,
   unsupported_operation: 501,
+  direct_mode_unavailable: 400,
   internal_error: 500,
   network_error: 0,
   aborted: 0,

@@ -29,6 +29,7 @@ export const errorCodes = [
   "request_timeout",
   "storage_unavailable",
   "unsupported_operation",
+  "direct_mode_unavailable",
   "internal_error",
   // Client-side codes: never sent by the server.
   "network_error",
@@ -166,6 +167,11 @@ export class UnsupportedOperationError extends CleancutError {
   readonly code = "unsupported_operation" as const;
   override readonly name = "UnsupportedOperationError";
 }
+/** `mode: "direct"` was asked of a server whose store cannot presign segment uploads (the disk store). */
+export class DirectModeUnavailableError extends CleancutError {
+  readonly code = "direct_mode_unavailable" as const;
+  override readonly name = "DirectModeUnavailableError";
+}
 export class InternalError extends CleancutError {
   readonly code = "internal_error" as const;
   override readonly name = "InternalError";
@@ -217,6 +223,7 @@ const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   request_timeout: RequestTimeoutError,
   storage_unavailable: StorageUnavailableError,
   unsupported_operation: UnsupportedOperationError,
+  direct_mode_unavailable: DirectModeUnavailableError,
   internal_error: InternalError,
   network_error: NetworkError,
   aborted: AbortedError,

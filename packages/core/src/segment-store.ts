@@ -27,6 +27,13 @@ export interface AssembledVideo {
   sha256: string;
 }
 
+/** A URL that lets its holder store one segment's bytes directly, and nothing else (no read, no delete). */
+export interface PresignedSegmentUpload {
+  url: string;
+  /** Headers the request must carry (they are part of the signature). */
+  headers: Record<string, string>;
+}
+
 /**
  * Where segments live. Every method takes an AbortSignal and must, when aborted, leave no
  * partial bytes behind before its promise settles: cancel waits for that, then lists.
@@ -67,6 +74,23 @@ export interface SegmentStore {
 
   /** Removes whatever else is left of the upload (temp files, its folder, a multipart upload). Idempotent. */
   discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void>;
+
+  /**
+   * Optional capability (S3): a URL to PUT segment `index` (exactly `size` bytes) straight to
+   * storage, valid `expiresSeconds`. Stores without it (disk) refuse direct-mode uploads.
+   */
+  presignSegmentUpload?(
+    upload: UploadHandle,
+    index: number,
+    size: number,
+    expiresSeconds: number,
+  ): Promise<PresignedSegmentUpload>;
+
+  /**
+   * Goes with `presignSegmentUpload`: the size of segment `index` as storage itself holds it
+   * (bytes that did not pass through the server), or undefined when it holds none.
+   */
+  statSegment?(upload: UploadHandle, index: number, signal: AbortSignal): Promise<number | undefined>;
 
   /** Joins the segments in index order into a video in the video store. */
   assemble(

@@ -12,11 +12,20 @@ export type UploadState = (typeof uploadStates)[number];
 /** States in which a cancel has nothing left to do but report. */
 export const finalStates: readonly UploadState[] = ["completed", "cancelled"];
 
+/**
+ * How segment bytes travel. `proxy` (default): PUT to the server, which streams them to
+ * storage. `direct`: PUT straight to storage with a URL the server presigned for that one
+ * segment; the server never sees the bytes, and cancel still goes through the server.
+ */
+export type UploadMode = "proxy" | "direct";
+
 export interface CreateUploadRequest {
   filename: string;
   size: number;
   contentType: string;
   segmentSize?: number;
+  /** Default `proxy`; `direct` needs a store that can presign (S3), else 400 `direct_mode_unavailable`. */
+  mode?: UploadMode;
 }
 
 export interface CreateUploadResponse {
@@ -26,6 +35,23 @@ export interface CreateUploadResponse {
   segmentSize: number;
   segmentCount: number;
   expiresAt: string;
+  mode: UploadMode;
+}
+
+/** `POST /v1/uploads/{id}/segments/{index}/presign`: where and how to PUT one segment's bytes. */
+export interface PresignSegmentResponse {
+  url: string;
+  method: "PUT";
+  /** Headers the PUT must carry as signed (e.g. `content-length`, which HTTP stacks set themselves). */
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+/** `POST /v1/uploads/{id}/segments/{index}/confirm`: the segment the client PUT to storage directly. */
+export interface ConfirmSegmentRequest {
+  /** Lower-case hex SHA-256 of the segment's bytes, as the client computed it. */
+  sha256: string;
+  size: number;
 }
 
 export interface UploadStatus {

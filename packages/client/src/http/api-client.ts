@@ -1,12 +1,14 @@
 import {
   type CancelReport,
   type CleancutError,
+  type ConfirmSegmentRequest,
   type CreateUploadRequest,
   type CreateUploadResponse,
   errorFromCode,
   InternalError,
   InvalidRequestError,
   NetworkError,
+  type PresignSegmentResponse,
   RateLimitedError,
   RequestTimeoutError,
   type StoredSegment,
@@ -65,6 +67,38 @@ export class ApiClient {
     const headers = { "content-type": "application/octet-stream", "content-digest": digest };
     const options = { bearer: ref.token, body: bytes, headers };
     return this.#json<StoredSegment>("PUT", `${this.#path(ref)}/segments/${index}`, options, signal);
+  }
+
+  /** Direct mode: a URL to PUT segment `index` straight to storage (410 once the upload is cancelled). */
+  presignSegment(ref: UploadRef, index: number, signal: AbortSignal) {
+    const path = `${this.#path(ref)}/segments/${index}/presign`;
+    return this.#json<PresignSegmentResponse>("POST", path, { bearer: ref.token }, signal);
+  }
+
+  /**
+   * Direct mode: PUTs the bytes to a presigned storage URL through the same transport as every
+   * other call (so aborting `signal` cuts it, and `activeRequests` counts it). No bearer token:
+   * the URL is the only credential. Storage's own failures (XML, not cleancut's JSON) become
+   * errors by status: 5xx, 408 and 429 are retryable, other statuses final.
+   */
+  async putPresigned(signed: PresignSegmentResponse, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(signed.headers)) {
+      const lower = name.toLowerCase();
+      // Set by the HTTP stack from the body (and forbidden to set in browsers' fetch).
+      if (lower !== "content-length" && lower !== "host") headers[lower] = value;
+    }
+    const request: HttpRequest = { method: signed.method, url: signed.url, headers, body: bytes, signal };
+    const response = await this.transport.request(request);
+    const text = await response.text();
+    if (response.status >= 200 && response.status < 300) return;
+    throw errorFromResponse(response.status, text, `PUT to storage (${new URL(signed.url).host})`);
+  }
+
+  /** Direct mode: tells the server the segment is in storage; it checks the size there and records the SHA-256. */
+  confirmSegment(ref: UploadRef, index: number, body: ConfirmSegmentRequest, signal: AbortSignal) {
+    const path = `${this.#path(ref)}/segments/${index}/confirm`;
+    return this.#json<StoredSegment>("POST", path, { bearer: ref.token, json: body }, signal);
   }
 
   async deleteSegment(ref: UploadRef, index: number, signal: AbortSignal): Promise<void> {

@@ -49,6 +49,8 @@ export async function createOrAttach(
     size: source.size,
     contentType: source.type,
     ...(options.segmentSize === undefined ? {} : { segmentSize: options.segmentSize }),
+    // Only sent when asked for: a proxy upload's request stays what older servers know.
+    ...(options.mode === "direct" ? { mode: options.mode } : {}),
   };
   const created = await withRetry(options.retry, signal, () =>
     api.createUpload(body, options.apiKey, signal),

@@ -1,3 +1,4 @@
+import type { UploadMode } from "@cleancut/core";
 import { type Sha256Function, sha256 } from "../digest.js";
 import type { UploadRef } from "../http/api-client.js";
 import type { HttpTransport } from "../http/transport.js";
@@ -23,6 +24,14 @@ export interface UploadOptions {
   progressIntervalMs?: number;
   /** SHA-256 for the per-segment Content-Digest (default WebCrypto; the Node entry uses node:crypto). */
   sha256?: Sha256Function;
+  /**
+   * `proxy` (default): segments are PUT to the cleancut server. `direct`: each segment is PUT
+   * straight to storage (S3) with a URL the server presigns for it, then confirmed; the server
+   * never sees the bytes. The Upload API and `cancel()` are the same (cancel aborts the PUTs to
+   * storage first, then asks the server, which removes and verifies). Needs an S3-backed server
+   * (else create fails with `direct_mode_unavailable`).
+   */
+  mode?: UploadMode;
   /** Continue an upload created earlier (by another process, before a crash) instead of creating one. */
   resumeFrom?: UploadRef;
   /** How long cancel() follows a 202 before giving up with `CleanupUnverifiedError` (default 60 s). */
@@ -39,6 +48,7 @@ export interface ResolvedOptions {
   journal: CancelJournal;
   progressIntervalMs: number;
   sha256: Sha256Function;
+  mode: UploadMode;
   resumeFrom: UploadRef | undefined;
   cancelPollTimeoutMs: number;
 }
@@ -65,6 +75,7 @@ export function resolveOptions(
     journal: options.journal ?? new MemoryJournal(),
     progressIntervalMs: options.progressIntervalMs ?? 100,
     sha256: options.sha256 ?? sha256,
+    mode: options.mode ?? "proxy",
     resumeFrom: options.resumeFrom,
     cancelPollTimeoutMs: options.cancelPollTimeoutMs ?? 60_000,
   };

@@ -1,4 +1,10 @@
-import { type SegmentLayout, type StoredSegment, segmentByteSize, segmentOffset } from "@cleancut/core";
+import {
+  type SegmentLayout,
+  type StoredSegment,
+  segmentByteSize,
+  segmentOffset,
+  type UploadMode,
+} from "@cleancut/core";
 import { contentDigest, type Sha256Function } from "../digest.js";
 import type { ApiClient, UploadRef } from "../http/api-client.js";
 import { type RetryPolicy, withRetry } from "../retry.js";
@@ -13,6 +19,8 @@ export interface SendContext {
   concurrency: number;
   retry: RetryPolicy;
   sha256: Sha256Function;
+  /** `direct`: presign, PUT to storage, confirm; `proxy`: PUT to the server. */
+  mode: UploadMode;
   onSegment(segment: StoredSegment): void;
 }
 
@@ -46,10 +54,29 @@ export async function sendSegments(ctx: SendContext, held: Set<number>, signal: 
       buffers[lane],
     );
     const digest = await contentDigest(bytes, ctx.sha256);
-    // Idempotent on the server, so a retry after a lost answer cannot store a segment twice.
+    // Idempotent on the server (and in S3: a part number is overwritten), so a retry after a
+    // lost answer cannot store a segment twice.
     const stored = await withRetry(ctx.retry, laneSignal, () =>
-      ctx.api.putSegment(ctx.ref, index, bytes, digest.header, laneSignal),
+      ctx.mode === "direct"
+        ? sendDirect(ctx, index, bytes, digest.hex, laneSignal)
+        : ctx.api.putSegment(ctx.ref, index, bytes, digest.header, laneSignal),
     );
     ctx.onSegment(stored);
   });
+}
+
+/**
+ * One try of a direct segment: a fresh presigned URL (so a retry never uses an expired one),
+ * the bytes straight to storage, then the confirm that makes the server record it.
+ */
+async function sendDirect(
+  ctx: SendContext,
+  index: number,
+  bytes: Uint8Array,
+  sha256: string,
+  signal: AbortSignal,
+): Promise<StoredSegment> {
+  const signed = await ctx.api.presignSegment(ctx.ref, index, signal);
+  await ctx.api.putPresigned(signed, bytes, signal);
+  return ctx.api.confirmSegment(ctx.ref, index, { sha256, size: bytes.length }, signal);
 }

@@ -160,7 +160,7 @@ export class Upload {
       const created = await (this.#created as Promise<CreatedUpload>);
       signal.throwIfAborted();
       this.#lifecycle.to("uploading");
-      const { api, retry, concurrency, sha256 } = { api: this.#api, ...this.#options };
+      const { api, retry, concurrency, sha256, mode } = { api: this.#api, ...this.#options };
       const resuming = created.resumed || this.#runs++ > 0;
       const stored = resuming
         ? await withRetry(retry, signal, () => api.listSegments(created.ref, signal))
@@ -176,6 +176,7 @@ export class Upload {
         concurrency,
         retry,
         sha256,
+        mode,
       };
       await sendSegments({ ...ctx, onSegment: (segment) => this.#onSegment(segment) }, held, signal);
       signal.throwIfAborted();

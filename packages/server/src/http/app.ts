@@ -6,6 +6,7 @@ import { installErrorHandling } from "./errors.js";
 import { registerCancelUpload } from "./routes/cancel-upload.js";
 import { registerCompleteUpload } from "./routes/complete-upload.js";
 import { registerCreateUpload } from "./routes/create-upload.js";
+import { registerDirectSegmentRoutes } from "./routes/direct-segments.js";
 import { registerPutSegment } from "./routes/put-segment.js";
 import { registerSegmentRoutes } from "./routes/segments.js";
 import { registerUploadRoutes } from "./routes/uploads.js";
@@ -54,6 +55,7 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
   registerPutSegment(app, ctx);
   registerUploadRoutes(app, ctx);
   registerSegmentRoutes(app, ctx);
+  registerDirectSegmentRoutes(app, ctx);
   registerCompleteUpload(app, ctx);
   registerCancelUpload(app, ctx);
   registerVideoRoutes(app, ctx);

@@ -1,6 +1,7 @@
 import {
   type AssembledVideo,
   type ByteRange,
+  type PresignedSegmentUpload,
   type Remnant,
   type SegmentSizeLimits,
   type SegmentStore,
@@ -15,6 +16,8 @@ type StoreMethod = Exclude<
   keyof (SegmentStore & VideoStore),
   "kind" | "segmentSizeLimits" | "deletesSegmentsIndividually"
 >;
+
+const never = new AbortController().signal;
 
 export type Fault =
   /** The next `times` calls fail (Infinity: until cleared). */
@@ -33,7 +36,34 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
   readonly #calls = new Map<StoreMethod, number>();
   readonly #releases = new Set<() => void>();
 
-  constructor(readonly inner: SegmentStore & VideoStore) {}
+  /** The optional capabilities of the inner store, and only those: a disk store stays without them. */
+  readonly presignSegmentUpload?: (
+    upload: UploadHandle,
+    index: number,
+    size: number,
+    expiresSeconds: number,
+  ) => Promise<PresignedSegmentUpload>;
+  readonly statSegment?: (
+    upload: UploadHandle,
+    index: number,
+    signal: AbortSignal,
+  ) => Promise<number | undefined>;
+
+  constructor(readonly inner: SegmentStore & VideoStore) {
+    const { presignSegmentUpload, statSegment } = inner;
+    if (presignSegmentUpload !== undefined) {
+      this.presignSegmentUpload = async (upload, index, size, expiresSeconds) => {
+        await this.#gate("presignSegmentUpload", never);
+        return presignSegmentUpload.call(inner, upload, index, size, expiresSeconds);
+      };
+    }
+    if (statSegment !== undefined) {
+      this.statSegment = async (upload, index, signal) => {
+        await this.#gate("statSegment", signal);
+        return statSegment.call(inner, upload, index, signal);
+      };
+    }
+  }
 
   get kind(): string {
     return this.inner.kind;

@@ -13,6 +13,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import {
   type AssembledVideo,
   BodyIncompleteError,
@@ -23,6 +24,7 @@ import {
   InvalidSegmentSizeError,
   isCleancutError,
   MiB,
+  type PresignedSegmentUpload,
   RangeNotSatisfiableError,
   type Remnant,
   type SegmentSizeLimits,
@@ -250,6 +252,64 @@ export class S3Store implements SegmentStore, VideoStore {
       throw mapS3Error(error, `segment ${write.index}`);
     } finally {
       signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Direct uploads: a SigV4 query-presigned UploadPart URL for one part of this upload's
+   * multipart upload. The signature covers the method (PUT), the key, the UploadId, the part
+   * number and `content-length`, so the URL can store exactly `size` bytes as that part and
+   * do nothing else: no read, no other part, no AbortMultipartUpload, no DeleteObject. Once
+   * the multipart upload is aborted (cancel), the URL stores nothing any more.
+   */
+  async presignSegmentUpload(
+    upload: UploadHandle,
+    index: number,
+    size: number,
+    expiresSeconds: number,
+  ): Promise<PresignedSegmentUpload> {
+    this.#checkIndex(index);
+    if (size > this.segmentSizeLimits.max) {
+      throw new InvalidSegmentSizeError(`segment ${index} is larger than S3's 5 GiB part limit`);
+    }
+    const url = await getSignedUrl(
+      this.client,
+      new UploadPartCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(upload.id),
+        UploadId: upload.storageRef,
+        PartNumber: index + 1,
+        ContentLength: size,
+      }),
+      { expiresIn: expiresSeconds },
+    );
+    const signed = new URL(url).searchParams.get("X-Amz-SignedHeaders")?.split(";") ?? [];
+    // Everything signed must be sent as signed; `host` comes from the URL itself.
+    const headers: Record<string, string> = {};
+    if (signed.includes("content-length")) headers["content-length"] = String(size);
+    return { url, headers };
+  }
+
+  /** The size of part `index` as S3 lists it (ListParts), or undefined when S3 holds no such part. */
+  async statSegment(upload: UploadHandle, index: number, signal: AbortSignal): Promise<number | undefined> {
+    this.#checkIndex(index);
+    const key = this.objectKey(upload.id);
+    try {
+      const page = await this.client.send(
+        new ListPartsCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: upload.storageRef,
+          MaxParts: 1,
+          ...(index === 0 ? {} : { PartNumberMarker: String(index) }),
+        }),
+        { abortSignal: signal },
+      );
+      const part = page.Parts?.find((p) => p.PartNumber === index + 1);
+      return part?.Size;
+    } catch (error) {
+      if (isUploadGone(error) && !signal.aborted) return undefined;
+      throw this.#failure(error, signal, `listing part ${index + 1} of ${key}`);
     }
   }
 

@@ -1,6 +1,7 @@
 import {
   type CreateUploadRequest,
   type CreateUploadResponse,
+  DirectModeUnavailableError,
   InvalidRequestError,
   InvalidSegmentSizeError,
   segmentLayout,
@@ -31,6 +32,12 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
             size: { type: "integer", minimum: 1 },
             contentType: { type: "string", minLength: 1, maxLength: 127 },
             segmentSize: { type: "integer", minimum: 1 },
+            mode: {
+              type: "string",
+              enum: ["proxy", "direct"],
+              description:
+                "`proxy` (default): segments are PUT to this server. `direct`: each segment is PUT straight to storage with a URL from `POST …/segments/{index}/presign`, then confirmed; needs a store that can presign (S3), else 400 `direct_mode_unavailable`.",
+            },
           },
           required: ["filename", "size", "contentType"],
           additionalProperties: false,
@@ -44,8 +51,9 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
               segmentSize: { type: "integer" },
               segmentCount: { type: "integer" },
               expiresAt: { type: "string", format: "date-time" },
+              mode: { type: "string", enum: ["proxy", "direct"] },
             },
-            required: ["id", "token", "segmentSize", "segmentCount", "expiresAt"],
+            required: ["id", "token", "segmentSize", "segmentCount", "expiresAt", "mode"],
           },
           ...errorResponses(400, 401, 403, 413, 415),
         },
@@ -54,6 +62,13 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
     async (request, reply) => {
       requireApiKey(request, ctx.config.apiKey);
       const { filename, size, contentType } = request.body;
+      const mode = request.body.mode ?? "proxy";
+      if (mode === "direct" && ctx.store.presignSegmentUpload === undefined) {
+        throw new DirectModeUnavailableError(
+          `direct uploads need a store that can presign segment uploads; the ${ctx.store.kind} store cannot: use mode "proxy"`,
+          { details: { store: ctx.store.kind } },
+        );
+      }
       if (hasControlCharacters(filename)) {
         throw new InvalidRequestError("filename must not contain control characters");
       }
@@ -112,13 +127,14 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
           await ctx.store.discardUpload({ id, storageRef }, signal);
           throw error;
         });
-      request.log.info({ uploadId: id, size, segmentCount: layout.segmentCount }, "upload created");
+      request.log.info({ uploadId: id, size, segmentCount: layout.segmentCount, mode }, "upload created");
       const body: CreateUploadResponse = {
         id,
         token,
         segmentSize,
         segmentCount: layout.segmentCount,
         expiresAt: new Date(record.expiresAt).toISOString(),
+        mode,
       };
       return reply.code(201).header("location", `/v1/uploads/${id}`).send(body);
     },
