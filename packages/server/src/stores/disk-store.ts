@@ -23,6 +23,12 @@ import { assertValidId } from "../ids.js";
 import { isSegmentFileForIndex, parseSegmentFileName, segmentFileName, tempFileName } from "./disk-names.js";
 import { hashingCounter } from "./hashing-counter.js";
 
+/**
+ * Up to this much of a request is buffered while a disk write is pending, so the file stream
+ * can hand the kernel one writev of many socket chunks instead of one write per 64 KiB chunk.
+ */
+const writeBufferBytes = 1024 * 1024;
+
 const notFound = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
 
 /**
@@ -70,7 +76,12 @@ export class DiskStore implements SegmentStore, VideoStore {
     const counter = hashingCounter(write.size, `segment ${write.index}`);
     try {
       // 'wx' and no mkdir: if the folder is gone the upload was discarded, and must stay so.
-      await pipeline(body, counter.transform, createWriteStream(tempPath, { flags: "wx" }), { signal });
+      await pipeline(
+        body,
+        counter.transform,
+        createWriteStream(tempPath, { flags: "wx", highWaterMark: writeBufferBytes }),
+        { signal },
+      );
       const sha256 = counter.finish();
       if (write.sha256 !== undefined && write.sha256 !== sha256) {
         throw new DigestMismatchError(`segment ${write.index} does not match its Content-Digest`, {
@@ -186,7 +197,12 @@ export class DiskStore implements SegmentStore, VideoStore {
           for await (const chunk of createReadStream(path, { signal })) yield chunk as Buffer;
         }
       })();
-      await pipeline(joined, counter.transform, createWriteStream(tempPath, { flags: "wx" }), { signal });
+      await pipeline(
+        joined,
+        counter.transform,
+        createWriteStream(tempPath, { flags: "wx", highWaterMark: writeBufferBytes }),
+        { signal },
+      );
       const sha256 = counter.finish();
       await fsyncFile(tempPath);
       signal.throwIfAborted();
