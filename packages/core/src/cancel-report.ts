@@ -40,3 +40,22 @@ export interface CancelReport {
   durationMs: number;
   nextAttemptAt?: string;
 }
+
+/** A report before any cleanup attempt: nothing deleted, nothing verified yet. */
+export function pendingCancelReport(id: string, reason: CancelReason, requestedAt: string): CancelReport {
+  return {
+    id,
+    state: "cancelling",
+    reason,
+    abortedTransfers: 0,
+    deletedSegments: 0,
+    deletedBytes: 0,
+    remainingSegments: 0,
+    remaining: [],
+    failures: [],
+    verified: false,
+    attempts: 0,
+    requestedAt,
+    durationMs: 0,
+  };
+}

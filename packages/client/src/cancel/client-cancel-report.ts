@@ -1,4 +1,4 @@
-import type { CancelReport } from "@cleancut/core";
+import { type CancelReport, pendingCancelReport } from "@cleancut/core";
 
 /**
  * The server's report plus what the client knows on top: whether there was anything to cancel.
@@ -38,18 +38,9 @@ export function emptyReport(
 ): ClientCancelReport {
   const finishedAt = new Date().toISOString();
   return {
-    id,
+    ...pendingCancelReport(id, "client", requestedAt),
     state: "cancelled",
-    reason: "client",
-    abortedTransfers: 0,
-    deletedSegments: 0,
-    deletedBytes: 0,
-    remainingSegments: 0,
-    remaining: [],
-    failures: [],
     verified: true,
-    attempts: 0,
-    requestedAt,
     finishedAt,
     durationMs: Date.parse(finishedAt) - Date.parse(requestedAt),
     outcome,

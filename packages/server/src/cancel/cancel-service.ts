@@ -1,6 +1,7 @@
 import {
   type CancelReason,
   type CancelReport,
+  pendingCancelReport,
   type Remnant,
   type SegmentStore,
   UploadCancelledError,
@@ -133,21 +134,7 @@ export class CancelService {
   }
 
   #initialReport(id: string, reason: CancelReason): CancelReport {
-    return {
-      id,
-      state: "cancelling",
-      reason,
-      abortedTransfers: 0,
-      deletedSegments: 0,
-      deletedBytes: 0,
-      remainingSegments: 0,
-      remaining: [],
-      failures: [],
-      verified: false,
-      attempts: 0,
-      requestedAt: new Date().toISOString(),
-      durationMs: 0,
-    };
+    return pendingCancelReport(id, reason, new Date().toISOString());
   }
 
   #reportOf(record: UploadRecord): CancelReport {
