@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import {
+  InvalidRequestError,
   type SegmentStore,
   StorageUnavailableError,
   UploadCancelledError,
@@ -155,7 +156,8 @@ async function resolveFfprobe(setting: string | false): Promise<string | undefin
   if (setting === false) return undefined;
   const command = setting === "auto" ? "ffprobe" : setting;
   const available = await ffprobeAvailable(command);
-  if (!available && setting !== "auto") throw new Error(`ffprobe command ${command} does not run`);
+  if (!available && setting !== "auto")
+    throw new InvalidRequestError(`ffprobe command ${command} does not run`);
   return available ? command : undefined;
 }
 

@@ -4,6 +4,7 @@ import {
   pendingCancelReport,
   type Remnant,
   type SegmentStore,
+  UploadBusyError,
   UploadCancelledError,
   UploadCompletedError,
   UploadNotFoundError,
@@ -130,7 +131,7 @@ export class CancelService {
         }
       }
     }
-    throw new Error(`upload ${id} kept changing state while being cancelled`);
+    throw new UploadBusyError(`upload ${id} kept changing state while being cancelled; try again`);
   }
 
   #initialReport(id: string, reason: CancelReason): CancelReport {
