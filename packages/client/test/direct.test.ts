@@ -1,18 +1,8 @@
-import { randomBytes } from "node:crypto";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
 import { UploadCancelledError } from "@cleancut/core";
 import { request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Client } from "../../server/src/stores/s3-store.js";
 import { createTestDatabase, type TestDatabase } from "../../server/test/support/postgres.js";
-import { ensureSwift } from "../../server/test/support/swift.js";
+import { createTestBucket, type TestBucket } from "../../server/test/support/s3-bucket.js";
 import {
   ApiClient,
   createUpload,
@@ -36,50 +26,24 @@ import {
 const MiB = 1024 * 1024;
 const segmentSize = 5 * MiB;
 let t: TestServer;
-let s3: S3Client;
 let s3Origin: string;
 let database: TestDatabase;
-const bucket = `cleancut-cdirect-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+let testBucket: TestBucket;
 
 beforeAll(async () => {
-  const swift = await ensureSwift();
-  s3Origin = new URL(swift.endpoint).origin;
-  s3 = createS3Client({
-    endpoint: swift.endpoint,
-    region: swift.region,
-    credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  testBucket = await createTestBucket("cdirect");
+  s3Origin = testBucket.origin;
   database = await createTestDatabase();
-  t = await startTestServer({
-    databaseUrl: database.url,
-    storage: "s3",
-    s3: {
-      bucket,
-      endpoint: swift.endpoint,
-      region: swift.region,
-      accessKeyId: swift.accessKeyId,
-      secretAccessKey: swift.secretAccessKey,
-    },
-  });
+  t = await startTestServer({ databaseUrl: database.url, storage: "s3", s3: testBucket.settings });
 });
 afterAll(async () => {
   await t?.close();
   await removeDir(t?.dataDir ?? "");
   await database?.drop();
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-  expect(listed.Contents ?? []).toEqual([]);
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+  await testBucket?.drop();
 });
 
-async function expectNothingInBucket(uploadId: string) {
-  const key = `videos/${uploadId}`;
-  await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
-    name: "NotFound",
-  });
-  const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-  expect(uploads.Uploads ?? []).toEqual([]);
-}
+const expectNothingInBucket = (uploadId: string) => testBucket.expectNothingFor(uploadId);
 
 /**
  * A real network transport whose PUTs to S3 trickle their body (64 KiB every 10 ms), so a

@@ -1,22 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { request } from "node:http";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  ListPartsCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { CreateUploadResponse, PresignSegmentResponse } from "@cleancut/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Client } from "../src/stores/s3-store.js";
 import { Api, randomFile, sha256Hex, sliceSegment } from "./support/api.js";
 import { removeDir, startTestServer, type TestServer } from "./support/harness.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
-import { ensureSwift } from "./support/swift.js";
+import { createTestBucket, type TestBucket } from "./support/s3-bucket.js";
 import { waitFor } from "./support/wait.js";
 
 const MiB = 1024 * 1024;
@@ -25,28 +15,19 @@ let t: TestServer;
 let api: Api;
 let client: S3Client;
 let database: TestDatabase;
-const bucket = `cleancut-direct-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+let testBucket: TestBucket;
+let bucket: string;
 
 /** Direct uploads on the production setup: real Swift s3api and PostgreSQL, over real HTTP. */
 beforeAll(async () => {
-  const s3 = await ensureSwift();
-  client = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  testBucket = await createTestBucket("direct");
+  client = testBucket.client;
+  bucket = testBucket.name;
   database = await createTestDatabase();
   t = await startTestServer({
     databaseUrl: database.url,
     storage: "s3",
-    s3: {
-      bucket,
-      endpoint: s3.endpoint,
-      region: s3.region,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-    },
+    s3: testBucket.settings,
   });
   api = new Api(t.url);
 });
@@ -54,19 +35,10 @@ afterAll(async () => {
   await t?.close();
   await removeDir(t?.dataDir ?? "");
   await database?.drop();
-  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  expect(listed.Contents ?? []).toEqual([]);
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  await testBucket?.drop();
 });
 
-async function expectNothingInBucket(uploadId: string) {
-  const key = `videos/${uploadId}`;
-  await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
-    name: "NotFound",
-  });
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-  expect(uploads.Uploads ?? []).toEqual([]);
-}
+const expectNothingInBucket = (uploadId: string) => testBucket.expectNothingFor(uploadId);
 
 function createDirect(size: number): Promise<CreateUploadResponse> {
   return api.create(size, segmentSize, { mode: "direct" });

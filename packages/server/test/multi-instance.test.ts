@@ -1,27 +1,18 @@
-import { randomBytes } from "node:crypto";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepLockKey } from "../src/cluster/postgres-coordination.js";
 import type { CleancutServerOptions } from "../src/index.js";
-import { createS3Client } from "../src/stores/s3-store.js";
 import { Api, randomFile, sliceSegment } from "./support/api.js";
 import { removeDir, startTestServer, type TestServer } from "./support/harness.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
+import { createTestBucket, type TestBucket } from "./support/s3-bucket.js";
 import { startSlowSender } from "./support/slow-sender.js";
-import { ensureSwift } from "./support/swift.js";
 import { waitFor } from "./support/wait.js";
 
 const MiB = 1024 * 1024;
 const segmentSize = 5 * MiB;
-const bucket = `cleancut-multi-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+let testBucket: TestBucket;
 /** Short enough for a test: a write of a dead instance stops holding a cancel after 1.5 s. */
 const cluster = { heartbeatMs: 100, staleAfterMs: 1_500, drainTimeoutMs: 1_000 };
 
@@ -43,26 +34,15 @@ async function start(extra: CleancutServerOptions = {}): Promise<TestServer> {
 
 /** Two instances, each with its own data folder, on the same PostgreSQL and the same bucket (real Swift). */
 beforeAll(async () => {
-  const s3 = await ensureSwift();
-  client = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  testBucket = await createTestBucket("multi");
+  client = testBucket.client;
   database = await createTestDatabase();
   sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
   shared = {
     databaseUrl: database.url,
     storage: "s3",
-    s3: {
-      bucket,
-      endpoint: s3.endpoint,
-      region: s3.region,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-    },
+    s3: testBucket.settings,
     cluster,
   };
   a = await start();
@@ -78,21 +58,10 @@ afterAll(async () => {
   }
   await sql?.end();
   await database?.drop();
-  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  expect(listed.Contents ?? []).toEqual([]);
-  const multipart = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-  expect(multipart.Uploads ?? []).toEqual([]);
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  await testBucket?.drop();
 });
 
-async function expectNothingInBucket(uploadId: string) {
-  const key = `videos/${uploadId}`;
-  await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
-    name: "NotFound",
-  });
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-  expect(uploads.Uploads ?? []).toEqual([]);
-}
+const expectNothingInBucket = (uploadId: string) => testBucket.expectNothingFor(uploadId);
 
 async function ledgerRows(uploadId: string): Promise<number> {
   const { rows } = await sql.query("SELECT 1 FROM inflight_writes WHERE upload_id = $1", [uploadId]);
@@ -208,7 +177,7 @@ describe("several instances sharing PostgreSQL and one bucket", () => {
     });
     // Nothing purged yet: the multipart upload is still there while the write might be.
     const pending = await client.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `videos/${upload.id}` }),
+      new ListMultipartUploadsCommand({ Bucket: testBucket.name, Prefix: `videos/${upload.id}` }),
     );
     expect(pending.Uploads ?? []).toHaveLength(1);
     await sql.query("DELETE FROM inflight_writes WHERE id = 'w-stuck'");
