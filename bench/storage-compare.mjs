@@ -12,8 +12,8 @@
 // a bucket and a PostgreSQL database and drops both at the end.
 // Writes bench/results/storage.json and bench/results/storage.md.
 import { execFile } from "node:child_process";
-import { randomBytes, randomFillSync } from "node:crypto";
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -29,6 +29,7 @@ import { createUpload, NodeFileSource } from "@cleancut/client/node";
 import pg from "pg";
 import { startServerProcess } from "./lib/server-process.mjs";
 import { quantile, summary } from "./lib/stats.mjs";
+import { makeVideoLikeFile } from "./lib/video-like-file.mjs";
 
 const MiB = 1024 * 1024;
 const bigSize = Number(process.env.BIG_MIB ?? 256) * MiB;
@@ -64,20 +65,6 @@ function overBudget(what) {
   return true;
 }
 const log = (message) => console.error(`[${Math.round((Date.now() - began) / 1000)} s] ${message}`);
-
-/** A file that passes the container check (an MP4 `ftyp` box) followed by random bytes. */
-async function makeVideoLikeFile(path, size) {
-  const handle = await open(path, "w");
-  const block = randomFillSync(Buffer.alloc(64 * MiB));
-  Buffer.from([0, 0, 0, 0x18, ...Buffer.from("ftypisom"), 0, 0, 2, 0, ...Buffer.from("isomiso2")]).copy(
-    block,
-  );
-  for (let written = 0; written < size; written += block.length) {
-    await handle.write(block, 0, Math.min(block.length, size - written));
-    block[24] = (block[24] + 1) & 0xff;
-  }
-  await handle.close();
-}
 
 /** The first `size` bytes of a file, as an UploadSource (one file serves every random size). */
 async function prefixSource(path, size) {

@@ -5,8 +5,7 @@
 //  3. cancel-to-verified through the client: 50 cancels with 4 segment PUTs in flight.
 // Writes bench/results/upload.json and bench/results/upload.md.
 import { spawn } from "node:child_process";
-import { randomFillSync } from "node:crypto";
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createUpload, NodeFileSource } from "@cleancut/client/node";
@@ -14,6 +13,7 @@ import { peakRssMiB } from "./lib/peak-rss.mjs";
 import { rawPut } from "./lib/raw-put.mjs";
 import { startServerProcess } from "./lib/server-process.mjs";
 import { quantile, summary } from "./lib/stats.mjs";
+import { makeVideoLikeFile } from "./lib/video-like-file.mjs";
 
 const MiB = 1024 * 1024;
 const bigSize = Number(process.env.BIG_MIB ?? 1024) * MiB;
@@ -23,20 +23,6 @@ const concurrency = 4;
 const cancels = Number(process.env.CANCELS ?? 50);
 const repeats = Number(process.env.REPEATS ?? 3);
 const work = await mkdtemp(join(tmpdir(), "cleancut-bench-files-"));
-
-/** A file that passes the container check (an MP4 `ftyp` box) followed by random bytes. */
-async function makeVideoLikeFile(path, size) {
-  const handle = await open(path, "w");
-  const block = randomFillSync(Buffer.alloc(64 * MiB));
-  Buffer.from([0, 0, 0, 0x18, ...Buffer.from("ftypisom"), 0, 0, 2, 0, ...Buffer.from("isomiso2")]).copy(
-    block,
-  );
-  for (let written = 0; written < size; written += block.length) {
-    await handle.write(block, 0, Math.min(block.length, size - written));
-    block[24] = (block[24] + 1) & 0xff;
-  }
-  await handle.close();
-}
 
 function runNode(args) {
   return new Promise((resolve, reject) => {
