@@ -1,63 +1,38 @@
-import { randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Client } from "../src/stores/s3-store.js";
 import { Api, randomFile, sliceSegment } from "./support/api.js";
 import { removeDir } from "./support/harness.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
+import { createTestBucket, type TestBucket } from "./support/s3-bucket.js";
 import { startServerProcess } from "./support/server-process.js";
-import { ensureSwift, type SwiftS3 } from "./support/swift.js";
 import { waitFor } from "./support/wait.js";
 
 const MiB = 1024 * 1024;
 const segmentSize = 5 * MiB;
-const bucket = `cleancut-crash-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-let s3: SwiftS3;
-let client: S3Client;
+let testBucket: TestBucket | undefined;
 let database: TestDatabase | undefined;
-let bucketMade = false;
 let dataDir: string;
 
 /** The production setup in its own process: `--store s3` (real Swift bucket) + PostgreSQL. */
 beforeAll(async () => {
-  s3 = await ensureSwift();
-  client = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  bucketMade = true;
+  testBucket = await createTestBucket("crash");
   database = await createTestDatabase();
   dataDir = await mkdtemp(join(tmpdir(), "cleancut-crash-s3-"));
   // `cleancut serve` reads S3 credentials from the environment only; the child inherits these.
-  process.env.CLEANCUT_S3_ACCESS_KEY_ID = s3.accessKeyId;
-  process.env.CLEANCUT_S3_SECRET_ACCESS_KEY = s3.secretAccessKey;
+  process.env.CLEANCUT_S3_ACCESS_KEY_ID = testBucket.settings.accessKeyId;
+  process.env.CLEANCUT_S3_SECRET_ACCESS_KEY = testBucket.settings.secretAccessKey;
 });
 afterAll(async () => {
   await database?.drop();
   await removeDir(dataDir ?? "");
-  if (bucketMade) {
-    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const multipart = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    expect(listed.Contents ?? []).toEqual([]);
-    expect(multipart.Uploads ?? []).toEqual([]);
-    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-  }
+  await testBucket?.drop();
 });
 
 function serveS3() {
+  const s3 = (testBucket as TestBucket).settings;
   return startServerProcess([
     "--port",
     "0",
@@ -66,9 +41,9 @@ function serveS3() {
     "--store",
     "s3",
     "--s3-bucket",
-    bucket,
+    s3.bucket,
     "--s3-endpoint",
-    s3.endpoint,
+    s3.endpoint as string,
     "--s3-region",
     s3.region,
     "--database",
@@ -76,15 +51,7 @@ function serveS3() {
   ]);
 }
 
-/** Listed from the bucket itself: no object at the upload's key, no multipart upload for it. */
-async function expectNothingInBucket(uploadId: string) {
-  const key = `videos/${uploadId}`;
-  await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({
-    name: "NotFound",
-  });
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-  expect(uploads.Uploads ?? []).toEqual([]);
-}
+const expectNothingInBucket = (uploadId: string) => (testBucket as TestBucket).expectNothingFor(uploadId);
 
 /**
  * crash.test.ts's property on the production setup: kill -9 of the server process at a random
