@@ -5,7 +5,8 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PostgresUploadRepository } from "../src/repository/postgres-repository.js";
 import { Api, randomFile, sliceSegment } from "./support/api.js";
-import { leftovers, openFdsUnder, removeDir, startTestServer, type TestServer } from "./support/harness.js";
+import { expectCancelledAndGone } from "./support/expect-gone.js";
+import { removeDir, startTestServer, type TestServer } from "./support/harness.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
 
 /**
@@ -30,14 +31,7 @@ afterEach(async () => {
   await database?.drop();
 });
 
-async function expectGone(upload: CreateUploadResponse) {
-  expect(await leftovers(t.dataDir, upload.id)).toEqual([]);
-  expect(await openFdsUnder(`${t.dataDir}/uploads`)).toEqual([]);
-  expect(t.server.inflight.count(upload.id)).toBe(0);
-  const status = await api.status(upload);
-  expect(status.body.state).toBe("cancelled");
-  expect(status.body.cancel).toMatchObject({ verified: true, remainingSegments: 0 });
-}
+const expectGone = (upload: CreateUploadResponse) => expectCancelledAndGone(t, api, upload);
 
 async function putSegments(upload: CreateUploadResponse, file: Uint8Array, indexes: number[]) {
   for (const index of indexes) {

@@ -2,7 +2,8 @@ import type { CreateUploadResponse } from "@cleancut/core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CleancutServerOptions } from "../src/index.js";
 import { Api, randomFile, sliceSegment } from "./support/api.js";
-import { leftovers, openFdsUnder, removeDir, startTestServer, type TestServer } from "./support/harness.js";
+import { expectCancelledAndGone } from "./support/expect-gone.js";
+import { removeDir, startTestServer, type TestServer } from "./support/harness.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
 import { type SlowSender, startSlowSender } from "./support/slow-sender.js";
 import { waitFor } from "./support/wait.js";
@@ -50,14 +51,7 @@ afterEach(async () => {
 });
 
 /** The promise: nothing of the upload on disk, no descriptor open on its folder, and a verified report. */
-async function expectGone(upload: CreateUploadResponse) {
-  expect(await leftovers(t.dataDir, upload.id)).toEqual([]);
-  expect(await openFdsUnder(`${t.dataDir}/uploads`)).toEqual([]);
-  expect(t.server.inflight.count(upload.id)).toBe(0);
-  const status = await api.status(upload);
-  expect(status.body.state).toBe("cancelled");
-  expect(status.body.cancel).toMatchObject({ verified: true, remainingSegments: 0 });
-}
+const expectGone = (upload: CreateUploadResponse) => expectCancelledAndGone(t, api, upload);
 
 async function putSegments(upload: CreateUploadResponse, file: Uint8Array, indexes: number[]) {
   for (const index of indexes) {
