@@ -22,12 +22,16 @@ import {
 import { assertValidId } from "../ids.js";
 import { isSegmentFileForIndex, parseSegmentFileName, segmentFileName, tempFileName } from "./disk-names.js";
 import { hashingCounter } from "./hashing-counter.js";
+import { SyncBehindWriter } from "./sync-behind-writer.js";
 
 /**
  * Up to this much of a request is buffered while a disk write is pending, so the file stream
  * can hand the kernel one writev of many socket chunks instead of one write per 64 KiB chunk.
  */
 const writeBufferBytes = 1024 * 1024;
+
+/** A joined video is written back to disk every this many bytes while it is being joined. */
+const syncEveryBytes = 32 * 1024 * 1024;
 
 const notFound = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
 
@@ -194,17 +198,27 @@ export class DiskStore implements SegmentStore, VideoStore {
       const joined = (async function* (): AsyncGenerator<Uint8Array> {
         for (const segment of segments) {
           const path = join(dir, segmentFileName(segment.index, segment.sha256));
-          for await (const chunk of createReadStream(path, { signal })) yield chunk as Buffer;
+          for await (const chunk of createReadStream(path, { signal, highWaterMark: writeBufferBytes }))
+            yield chunk as Buffer;
         }
       })();
-      await pipeline(
-        joined,
-        counter.transform,
-        createWriteStream(tempPath, { flags: "wx", highWaterMark: writeBufferBytes }),
-        { signal },
-      );
+      const handle = await open(tempPath, "wx");
+      const writer = new SyncBehindWriter(handle, syncEveryBytes);
+      try {
+        await pipeline(
+          joined,
+          counter.transform,
+          async (chunks: AsyncIterable<Uint8Array>) => {
+            for await (const chunk of chunks) await writer.write(chunk);
+          },
+          { signal },
+        );
+        await writer.finish();
+      } finally {
+        await writer.settle();
+        await handle.close();
+      }
       const sha256 = counter.finish();
-      await fsyncFile(tempPath);
       signal.throwIfAborted();
       await rename(tempPath, this.#videoPath(videoId));
       return { key: videoId, size: total, sha256 };
@@ -271,14 +285,4 @@ function normalizeStreamError(
     });
   }
   return error;
-}
-
-/** The video is the only copy once segments go: make it durable before they do. */
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, "r+");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
