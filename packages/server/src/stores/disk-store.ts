@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -194,29 +194,31 @@ export class DiskStore implements SegmentStore, VideoStore {
     const tempPath = join(dir, tempFileName(`assemble-${videoId}`, randomBytes(6).toString("hex")));
     const total = segments.reduce((sum, segment) => sum + segment.size, 0);
     const counter = hashingCounter(total, "video");
+    // One buffer for the whole join, so a 1 GiB video costs the same memory as a small one.
+    const buffer = Buffer.allocUnsafe(writeBufferBytes);
     try {
-      const joined = (async function* (): AsyncGenerator<Uint8Array> {
-        for (const segment of segments) {
-          const path = join(dir, segmentFileName(segment.index, segment.sha256));
-          for await (const chunk of createReadStream(path, { signal, highWaterMark: writeBufferBytes }))
-            yield chunk as Buffer;
-        }
-      })();
-      const handle = await open(tempPath, "wx");
-      const writer = new SyncBehindWriter(handle, syncEveryBytes);
+      const output = await open(tempPath, "wx");
+      const writer = new SyncBehindWriter(output, syncEveryBytes);
       try {
-        await pipeline(
-          joined,
-          counter.transform,
-          async (chunks: AsyncIterable<Uint8Array>) => {
-            for await (const chunk of chunks) await writer.write(chunk);
-          },
-          { signal },
-        );
+        for (const segment of segments) {
+          const input = await open(join(dir, segmentFileName(segment.index, segment.sha256)), "r");
+          try {
+            for (;;) {
+              signal.throwIfAborted();
+              const { bytesRead } = await input.read(buffer, 0, buffer.length, null);
+              if (bytesRead === 0) break;
+              const chunk = buffer.subarray(0, bytesRead);
+              counter.update(chunk);
+              await writer.write(chunk);
+            }
+          } finally {
+            await input.close();
+          }
+        }
         await writer.finish();
       } finally {
         await writer.settle();
-        await handle.close();
+        await output.close();
       }
       const sha256 = counter.finish();
       signal.throwIfAborted();

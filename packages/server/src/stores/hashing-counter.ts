@@ -8,16 +8,20 @@ import { BodyIncompleteError, SegmentSizeMismatchError } from "@cleancut/core";
 export function hashingCounter(expectedSize: number, label: string) {
   const hash = createHash("sha256");
   let received = 0;
+  const update = (chunk: Uint8Array) => {
+    received += chunk.byteLength;
+    if (received > expectedSize) {
+      throw new SegmentSizeMismatchError(`${label} is longer than its ${expectedSize} bytes`, {
+        details: { expected: expectedSize, receivedAtLeast: received },
+      });
+    }
+    hash.update(chunk);
+  };
   return {
+    update,
     async *transform(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
-        received += chunk.byteLength;
-        if (received > expectedSize) {
-          throw new SegmentSizeMismatchError(`${label} is longer than its ${expectedSize} bytes`, {
-            details: { expected: expectedSize, receivedAtLeast: received },
-          });
-        }
-        hash.update(chunk);
+        update(chunk);
         yield chunk;
       }
     },
