@@ -94,8 +94,15 @@ export function createS3Client(options: Omit<S3StoreOptions, "bucket" | "client"
     credentials: options.credentials,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // Without a logger the SDK warns on the console each time a streamed part is cut off
+    // ("non-retryable streaming request"): that is every part a cancel stops, which is the
+    // point. Failures still surface as the errors the calls throw.
+    logger: quietSdkLogger,
   });
 }
+
+const ignore = () => {};
+const quietSdkLogger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
 
 /**
  * Segments as the parts of ONE S3 multipart upload per cleancut upload, at the key

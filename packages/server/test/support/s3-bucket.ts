@@ -56,7 +56,7 @@ export async function createTestBucket(prefix: string): Promise<TestBucket> {
     },
     async drop() {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: name }));
-      expect(listed.Contents ?? []).toEqual([]);
+      expect((listed.Contents ?? []).map((object) => `${object.Key} (${object.Size} B)`)).toEqual([]);
       const multipart = await client.send(new ListMultipartUploadsCommand({ Bucket: name }));
       expect(multipart.Uploads ?? []).toEqual([]);
       await client.send(new DeleteBucketCommand({ Bucket: name }));

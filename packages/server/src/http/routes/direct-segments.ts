@@ -64,9 +64,12 @@ export function registerDirectSegmentRoutes(app: FastifyInstance, ctx: AppContex
         const current = await currentUpload(ctx, record.id, opSignal);
         assertAcceptsSegments(current);
         const now = Date.now();
+        // Rounded up: a signature's clock has whole seconds, so rounding down could hand out a
+        // URL already expired near the upload's end. A part landing just after the expiry is
+        // removed by the expiry's cancel, which aborts until the multipart upload is gone.
         const seconds = Math.max(
           1,
-          Math.min(presignExpiresSeconds, Math.floor((current.expiresAt - now) / 1000)),
+          Math.min(presignExpiresSeconds, Math.ceil((current.expiresAt - now) / 1000)),
         );
         const signed = await presign.call(ctx.store, handle, index, size, seconds);
         // A cancel that arrived while signing wins: no URL leaves this server after it.
