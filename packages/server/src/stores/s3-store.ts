@@ -1,28 +1,16 @@
-import { createHash, createHmac } from "node:crypto";
 import { Readable } from "node:stream";
 import {
-  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListPartsCommand,
-  type Part,
-  S3Client,
-  UploadPartCommand,
+  type S3Client,
 } from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import {
   type AssembledVideo,
-  BodyIncompleteError,
   type ByteRange,
-  DigestMismatchError,
   GiB,
   InvalidSegmentIndexError,
   InvalidSegmentSizeError,
-  isCleancutError,
   MiB,
   type PresignedSegmentUpload,
   RangeNotSatisfiableError,
@@ -40,69 +28,19 @@ import {
 } from "@cleancut/core";
 import { type BackoffPolicy, backoffDelay, sleep } from "../cancel/backoff.js";
 import { assertValidId } from "../ids.js";
-import { hashingCounter } from "./hashing-counter.js";
+import { createS3Client } from "./s3-client.js";
+import { callS3, errorName, mapS3Error } from "./s3-errors.js";
+import { S3MultipartRequests } from "./s3-multipart.js";
+import { hashStoredObject } from "./s3-object-hash.js";
+import { uploadCheckedPart } from "./s3-part-upload.js";
+import { presignGetUrl } from "./s3-presign-get.js";
+import { presignPartUpload } from "./s3-presign-part.js";
+import type { S3StoreOptions } from "./s3-store-options.js";
+import { WrittenParts } from "./s3-written-parts.js";
 
-export interface S3StoreCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-/**
- * Where the SHA-256 of stored segments comes from when this process did not write them itself
- * (another instance, a restart): the segments the route recorded with
- * `repository.recordSegment`, for one upload. Only a record whose size matches the part is used.
- */
-export type RecordedSegmentsLookup = (
-  uploadId: string,
-  signal: AbortSignal,
-) => Promise<Iterable<StoredSegment>>;
-
-export interface S3StoreOptions {
-  bucket: string;
-  /** e.g. `http://127.0.0.1:18080`; omitted for AWS itself. */
-  endpoint?: string;
-  region: string;
-  /** Static credentials: `probeLocation` signs its URL synchronously with them. */
-  credentials: S3StoreCredentials;
-  /** Path-style URLs (`endpoint/bucket/key`); needed by Swift, MinIO and friends. Default true. */
-  forcePathStyle?: boolean;
-  /** Object key prefix of videos. Default `videos/`. */
-  keyPrefix?: string;
-  recordedSegments?: RecordedSegmentsLookup;
-  /** How long a `probeLocation` URL stays valid. Default 1 hour. */
-  probeUrlExpiresSeconds?: number;
-  /** Rounds and backoff of `discardUpload`'s abort-and-verify loop. */
-  discard?: { rounds: number; backoff: BackoffPolicy };
-  /** Replaces the client built from the options above (tests, custom middleware). */
-  client?: S3Client;
-}
-
-interface WrittenPart {
-  size: number;
-  /** The part's ETag as S3 returns it: the quoted MD5 of its bytes for a plain PUT. */
-  etag: string;
-  sha256: string;
-}
-
-/** Builds the SDK client the way the store needs it (checksums only when required: Swift's s3api and presigned URLs). */
-export function createS3Client(options: Omit<S3StoreOptions, "bucket" | "client">): S3Client {
-  return new S3Client({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    forcePathStyle: options.forcePathStyle ?? true,
-    credentials: options.credentials,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    // Without a logger the SDK warns on the console each time a streamed part is cut off
-    // ("non-retryable streaming request"): that is every part a cancel stops, which is the
-    // point. Failures still surface as the errors the calls throw.
-    logger: quietSdkLogger,
-  });
-}
-
-const ignore = () => {};
-const quietSdkLogger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+export { createS3Client } from "./s3-client.js";
+export { presignGetUrl } from "./s3-presign-get.js";
+export type { RecordedSegmentsLookup, S3StoreCredentials, S3StoreOptions } from "./s3-store-options.js";
 
 /**
  * Segments as the parts of ONE S3 multipart upload per cleancut upload, at the key
@@ -146,10 +84,11 @@ export class S3Store implements SegmentStore, VideoStore {
   readonly #options: S3StoreOptions;
   readonly #prefix: string;
   readonly #discard: { rounds: number; backoff: BackoffPolicy };
-  /** Parts this process wrote, by upload id then index: the source of their SHA-256. */
-  readonly #written = new Map<string, Map<number, WrittenPart>>();
+  /** Parts this process wrote: the source of their SHA-256. */
+  readonly #written = new WrittenParts();
   /** Keys whose `assemble` returned here: the completed video, kept by `discardUpload`. */
   readonly #assembled = new Set<string>();
+  readonly #requests: S3MultipartRequests;
 
   constructor(options: S3StoreOptions) {
     this.#options = options;
@@ -157,6 +96,7 @@ export class S3Store implements SegmentStore, VideoStore {
     this.#prefix = options.keyPrefix ?? "videos/";
     this.#discard = options.discard ?? { rounds: 10, backoff: { baseMs: 50, maxMs: 2_000 } };
     this.client = options.client ?? createS3Client(options);
+    this.#requests = new S3MultipartRequests(this.client, this.bucket);
   }
 
   /** The object key of an upload: its multipart upload's key, later its video's. */
@@ -167,7 +107,7 @@ export class S3Store implements SegmentStore, VideoStore {
 
   async beginUpload(uploadId: string, contentType: string, signal: AbortSignal): Promise<string> {
     const key = this.objectKey(uploadId);
-    const created = await this.#call(signal, () =>
+    const created = await callS3(signal, () =>
       this.client.send(
         new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }),
         { abortSignal: signal },
@@ -188,87 +128,18 @@ export class S3Store implements SegmentStore, VideoStore {
       throw new InvalidSegmentSizeError(`segment ${write.index} is larger than S3's 5 GiB part limit`);
     }
     const key = this.objectKey(upload.id);
-    const counter = hashingCounter(write.size, `segment ${write.index}`);
-    const md5 = createHash("md5");
-    // Aborts the request when the body fails a check, or when the caller's signal aborts.
-    const request = new AbortController();
-    const onAbort = () => request.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    let bodyError: unknown;
-    let sha256: string | undefined;
-    const checked = async function* (): AsyncGenerator<Uint8Array> {
-      try {
-        let held: Uint8Array | undefined;
-        for await (const chunk of counter.transform(body)) {
-          if (held !== undefined) yield held;
-          md5.update(chunk);
-          held = chunk;
-        }
-        // The body ended: only now may its last bytes go, and only if it is exactly right.
-        const digest = counter.finish();
-        if (write.sha256 !== undefined && write.sha256 !== digest) {
-          throw new DigestMismatchError(`segment ${write.index} does not match its Content-Digest`, {
-            details: { expected: write.sha256, actual: digest },
-          });
-        }
-        sha256 = digest;
-        if (held !== undefined) yield held;
-      } catch (error) {
-        bodyError = error;
-        request.abort(error);
-        throw error;
-      }
-    };
-    const stream = Readable.from(checked());
-    // The failure is kept in `bodyError` and ends the request; the SDK pipes the body without
-    // listening for its errors, so without this an errored body would be an uncaught error.
-    stream.on("error", () => {});
-    try {
-      const response = await this.client.send(
-        new UploadPartCommand({
-          Bucket: this.bucket,
-          Key: key,
-          UploadId: upload.storageRef,
-          PartNumber: write.index + 1,
-          ContentLength: write.size,
-          Body: stream,
-        }),
-        { abortSignal: request.signal },
-      );
-      if (sha256 === undefined) throw new BodyIncompleteError(`segment ${write.index} was not sent whole`);
-      const expectedEtag = `"${md5.digest("hex")}"`;
-      const etag = response.ETag ?? expectedEtag;
-      if (/^"[0-9a-f]{32}"$/.test(etag) && etag !== expectedEtag) {
-        // S3 stored other bytes than we sent. The part stays until it is overwritten or the
-        // upload is aborted; it is not listed as a segment because its ETag matches no record.
-        throw new StorageUnavailableError(`S3 stored segment ${write.index} with an unexpected ETag`, {
-          details: { expected: expectedEtag, actual: etag },
-        });
-      }
-      let parts = this.#written.get(upload.id);
-      if (parts === undefined) {
-        parts = new Map();
-        this.#written.set(upload.id, parts);
-      }
-      parts.set(write.index, { size: write.size, etag, sha256 });
-      return { index: write.index, size: write.size, sha256 };
-    } catch (error) {
-      if (bodyError !== undefined) throw normalizeBodyError(bodyError, signal, write, counter.received);
-      if (signal.aborted) throw signal.reason ?? error;
-      throw mapS3Error(error, `segment ${write.index}`);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+    const { etag, sha256 } = await uploadCheckedPart(
+      this.client,
+      { bucket: this.bucket, key, uploadId: upload.storageRef },
+      write,
+      body,
+      signal,
+    );
+    this.#written.remember(upload.id, write.index, { size: write.size, etag, sha256 });
+    return { index: write.index, size: write.size, sha256 };
   }
 
-  /**
-   * Direct uploads: a SigV4 query-presigned UploadPart URL for one part of this upload's
-   * multipart upload. The signature covers the method (PUT), the key, the UploadId, the part
-   * number and `content-length`, so the URL can store exactly `size` bytes as that part and
-   * do nothing else: no read, no other part, no AbortMultipartUpload, no DeleteObject. Once
-   * the multipart upload is aborted (cancel), the URL stores nothing any more.
-   */
+  /** Direct uploads: see `presignPartUpload` for what the URL can and cannot do. */
   async presignSegmentUpload(
     upload: UploadHandle,
     index: number,
@@ -279,76 +150,34 @@ export class S3Store implements SegmentStore, VideoStore {
     if (size > this.segmentSizeLimits.max) {
       throw new InvalidSegmentSizeError(`segment ${index} is larger than S3's 5 GiB part limit`);
     }
-    const url = await getSignedUrl(
+    return presignPartUpload(
       this.client,
-      new UploadPartCommand({
-        Bucket: this.bucket,
-        Key: this.objectKey(upload.id),
-        UploadId: upload.storageRef,
-        PartNumber: index + 1,
-        ContentLength: size,
-      }),
-      { expiresIn: expiresSeconds },
+      {
+        bucket: this.bucket,
+        key: this.objectKey(upload.id),
+        uploadId: upload.storageRef,
+        partNumber: index + 1,
+        size,
+      },
+      expiresSeconds,
     );
-    const signed = new URL(url).searchParams.get("X-Amz-SignedHeaders")?.split(";") ?? [];
-    // Everything signed must be sent as signed; `host` comes from the URL itself.
-    const headers: Record<string, string> = {};
-    if (signed.includes("content-length")) headers["content-length"] = String(size);
-    return { url, headers };
   }
 
   /** The size of part `index` as S3 lists it (ListParts), or undefined when S3 holds no such part. */
   async statSegment(upload: UploadHandle, index: number, signal: AbortSignal): Promise<number | undefined> {
     this.#checkIndex(index);
-    const key = this.objectKey(upload.id);
-    try {
-      const page = await this.client.send(
-        new ListPartsCommand({
-          Bucket: this.bucket,
-          Key: key,
-          UploadId: upload.storageRef,
-          MaxParts: 1,
-          ...(index === 0 ? {} : { PartNumberMarker: String(index) }),
-        }),
-        { abortSignal: signal },
-      );
-      const part = page.Parts?.find((p) => p.PartNumber === index + 1);
-      return part?.Size;
-    } catch (error) {
-      if (isUploadGone(error) && !signal.aborted) return undefined;
-      throw this.#failure(error, signal, `listing part ${index + 1} of ${key}`);
-    }
+    return this.#requests.partSize(this.objectKey(upload.id), upload.storageRef, index + 1, signal);
   }
 
   async listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]> {
-    const parts = await this.#listParts(this.objectKey(upload.id), upload.storageRef, signal);
+    const parts = await this.#requests.listParts(this.objectKey(upload.id), upload.storageRef, signal);
     if (parts === undefined || parts.length === 0) return [];
-    const written = this.#written.get(upload.id);
-    let recorded: Map<number, StoredSegment> | undefined;
-    const segments: StoredSegment[] = [];
-    for (const part of parts) {
-      if (part.PartNumber === undefined || part.Size === undefined) continue;
-      const index = part.PartNumber - 1;
-      const mine = written?.get(index);
-      let sha256: string | undefined;
-      if (mine !== undefined && mine.size === part.Size && mine.etag === part.ETag) {
-        sha256 = mine.sha256;
-      } else if (this.#options.recordedSegments !== undefined) {
-        recorded ??= new Map(
-          [...(await this.#options.recordedSegments(upload.id, signal))].map((s) => [s.index, s]),
-        );
-        const record = recorded.get(index);
-        if (record !== undefined && record.size === part.Size) sha256 = record.sha256;
-      }
-      // No trustworthy SHA-256: not a segment yet (listRemnants still shows the part).
-      if (sha256 !== undefined) segments.push({ index, size: part.Size, sha256 });
-    }
-    return segments.sort((a, b) => a.index - b.index);
+    return this.#written.segments(upload.id, parts, this.#options.recordedSegments, signal);
   }
 
   async deleteSegment(upload: UploadHandle, index: number, signal: AbortSignal): Promise<void> {
     this.#checkIndex(index);
-    const parts = await this.#listParts(this.objectKey(upload.id), upload.storageRef, signal);
+    const parts = await this.#requests.listParts(this.objectKey(upload.id), upload.storageRef, signal);
     if (parts === undefined || !parts.some((part) => part.PartNumber === index + 1)) return;
     throw new UnsupportedOperationError(
       `S3 cannot delete segment ${index} alone from a multipart upload in progress; cancel the upload (AbortMultipartUpload removes every part) or send the segment again to overwrite it`,
@@ -363,9 +192,9 @@ export class S3Store implements SegmentStore, VideoStore {
     // under the UploadId until the object goes; AWS answers NoSuchUpload): not remnants.
     const completed = this.#assembled.has(key);
     const uploadIds = new Set(completed ? [] : [upload.storageRef]);
-    for (const other of await this.#listUploads(key, signal)) uploadIds.add(other);
+    for (const other of await this.#requests.listUploads(key, signal)) uploadIds.add(other);
     for (const uploadId of uploadIds) {
-      const parts = await this.#listParts(key, uploadId, signal);
+      const parts = await this.#requests.listParts(key, uploadId, signal);
       if (parts === undefined) continue;
       remnants.push({ name: `${key} multipart upload ${uploadId}`, size: 0 });
       for (const part of parts) {
@@ -377,7 +206,7 @@ export class S3Store implements SegmentStore, VideoStore {
       }
     }
     if (!this.#assembled.has(key)) {
-      const size = await this.#headObject(key, signal);
+      const size = await this.#requests.headObject(key, signal);
       if (size !== undefined) remnants.push({ name: key, size });
     }
     return remnants;
@@ -392,16 +221,17 @@ export class S3Store implements SegmentStore, VideoStore {
       // Abort every multipart upload at the key: ours, and any other one that appeared.
       const uploadIds = new Set([
         ...(completed ? [] : [upload.storageRef]),
-        ...(await this.#listUploads(key, signal)),
+        ...(await this.#requests.listUploads(key, signal)),
       ]);
-      for (const uploadId of uploadIds) await this.#abortMultipart(key, uploadId, signal);
+      for (const uploadId of uploadIds) await this.#requests.abort(key, uploadId, signal);
       // A CompleteMultipartUpload racing the cancel may have made the object.
-      if (!completed) await this.#deleteObject(key, signal);
+      if (!completed) await this.#requests.deleteObject(key, signal);
       // Verify: parts in flight may land after an abort and keep the upload alive.
-      const left = !completed && (await this.#listParts(key, upload.storageRef, signal)) !== undefined;
-      const others = await this.#listUploads(key, signal);
+      const left =
+        !completed && (await this.#requests.listParts(key, upload.storageRef, signal)) !== undefined;
+      const others = await this.#requests.listUploads(key, signal);
       if (!left && others.length === 0) {
-        this.#written.delete(upload.id);
+        this.#written.forget(upload.id);
         return;
       }
       if (round >= this.#discard.rounds) {
@@ -421,7 +251,7 @@ export class S3Store implements SegmentStore, VideoStore {
     signal: AbortSignal,
   ): Promise<AssembledVideo> {
     const key = this.objectKey(upload.id);
-    const parts = await this.#listParts(key, upload.storageRef, signal);
+    const parts = await this.#requests.listParts(key, upload.storageRef, signal);
     if (parts === undefined) {
       throw new SegmentsMissingError(`the multipart upload of ${key} is gone`);
     }
@@ -439,7 +269,7 @@ export class S3Store implements SegmentStore, VideoStore {
     }
     const total = ordered.reduce((sum, segment) => sum + segment.size, 0);
     // Parts not named here (indexes past the end) are dropped by S3 with the upload.
-    await this.#call(signal, () =>
+    await callS3(signal, () =>
       this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: this.bucket,
@@ -453,35 +283,15 @@ export class S3Store implements SegmentStore, VideoStore {
     // S3 knows no SHA-256 of the whole: read the joined object back once and hash it, which
     // also proves its length. (If this fails the object stays: a cancel's discardUpload
     // removes it; it is only kept once `assemble` has returned.)
-    const sha256 = await this.#hashObject(key, total, signal);
+    const sha256 = await hashStoredObject(() => this.readVideo(key, undefined, signal), key, total, signal);
     this.#assembled.add(key);
-    this.#written.delete(upload.id);
+    this.#written.forget(upload.id);
     return { key, size: total, sha256 };
-  }
-
-  async #hashObject(key: string, size: number, signal: AbortSignal): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const counter = hashingCounter(size, `video ${key}`);
-        for await (const _chunk of counter.transform(await this.readVideo(key, undefined, signal))) {
-          // hashed and counted by the transform
-        }
-        return counter.finish();
-      } catch (error) {
-        if (
-          signal.aborted ||
-          attempt >= 3 ||
-          (isCleancutError(error) && error.code !== "storage_unavailable")
-        )
-          throw signal.aborted ? (signal.reason ?? error) : error;
-        await sleep(backoffDelay({ baseMs: 100, maxMs: 1_000 }, attempt), signal);
-      }
-    }
   }
 
   async statVideo(key: string, signal: AbortSignal): Promise<number | undefined> {
     if (!this.#ownsKey(key)) return undefined;
-    return this.#headObject(key, signal);
+    return this.#requests.headObject(key, signal);
   }
 
   async readVideo(
@@ -537,7 +347,7 @@ export class S3Store implements SegmentStore, VideoStore {
 
   async deleteVideo(key: string, signal: AbortSignal): Promise<void> {
     if (!this.#ownsKey(key)) return;
-    await this.#deleteObject(key, signal);
+    await this.#requests.deleteObject(key, signal);
     this.#assembled.delete(key);
   }
 
@@ -550,232 +360,4 @@ export class S3Store implements SegmentStore, VideoStore {
       throw new InvalidSegmentIndexError(`segment index ${index} is outside S3's 10,000 parts`);
     }
   }
-
-  /** All parts of a multipart upload, or undefined when S3 says it does not exist (NoSuchUpload). */
-  async #listParts(key: string, uploadId: string, signal: AbortSignal): Promise<Part[] | undefined> {
-    const parts: Part[] = [];
-    let marker: string | undefined;
-    try {
-      for (;;) {
-        const page = await this.client.send(
-          new ListPartsCommand({
-            Bucket: this.bucket,
-            Key: key,
-            UploadId: uploadId,
-            ...(marker === undefined ? {} : { PartNumberMarker: marker }),
-          }),
-          { abortSignal: signal },
-        );
-        parts.push(...(page.Parts ?? []));
-        if (!page.IsTruncated || page.NextPartNumberMarker === undefined) return parts;
-        marker = page.NextPartNumberMarker;
-      }
-    } catch (error) {
-      if (isUploadGone(error) && !signal.aborted) return undefined;
-      throw this.#failure(error, signal, `listing the parts of ${key}`);
-    }
-  }
-
-  /** The upload ids of the multipart uploads in progress at exactly `key`. */
-  async #listUploads(key: string, signal: AbortSignal): Promise<string[]> {
-    const ids: string[] = [];
-    let keyMarker: string | undefined;
-    let idMarker: string | undefined;
-    try {
-      for (;;) {
-        const page = await this.client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: this.bucket,
-            Prefix: key,
-            ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
-            ...(idMarker === undefined ? {} : { UploadIdMarker: idMarker }),
-          }),
-          { abortSignal: signal },
-        );
-        for (const upload of page.Uploads ?? []) {
-          if (upload.Key === key && upload.UploadId !== undefined) ids.push(upload.UploadId);
-        }
-        if (!page.IsTruncated) return ids;
-        keyMarker = page.NextKeyMarker;
-        idMarker = page.NextUploadIdMarker;
-        if (keyMarker === undefined && idMarker === undefined) return ids;
-      }
-    } catch (error) {
-      throw this.#failure(error, signal, `listing the multipart uploads of ${key}`);
-    }
-  }
-
-  async #abortMultipart(key: string, uploadId: string, signal: AbortSignal): Promise<void> {
-    try {
-      await this.client.send(
-        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
-        { abortSignal: signal },
-      );
-    } catch (error) {
-      if (isUploadGone(error) && !signal.aborted) return;
-      throw this.#failure(error, signal, `aborting the multipart upload of ${key}`);
-    }
-  }
-
-  async #headObject(key: string, signal: AbortSignal): Promise<number | undefined> {
-    try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), {
-        abortSignal: signal,
-      });
-      return head.ContentLength ?? 0;
-    } catch (error) {
-      const name = errorName(error);
-      if ((name === "NotFound" || name === "NoSuchKey") && !signal.aborted) return undefined;
-      throw this.#failure(error, signal, `reading the size of ${key}`);
-    }
-  }
-
-  async #deleteObject(key: string, signal: AbortSignal): Promise<void> {
-    await this.#call(signal, () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal }),
-    );
-  }
-
-  async #call<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw this.#failure(error, signal, "S3 request");
-    }
-  }
-
-  #failure(error: unknown, signal: AbortSignal, what: string): unknown {
-    if (signal.aborted) return signal.reason ?? error;
-    return mapS3Error(error, what);
-  }
-}
-
-/**
- * NoSuchUpload: the multipart upload is gone. Swift's s3api answers NoSuchKey instead when the
- * upload was completed into an object.
- */
-function isUploadGone(error: unknown): boolean {
-  const name = errorName(error);
-  return name === "NoSuchUpload" || name === "NoSuchKey";
-}
-
-function errorName(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const { name, Code } = error as { name?: unknown; Code?: unknown };
-  if (typeof Code === "string") return Code;
-  return typeof name === "string" ? name : undefined;
-}
-
-/** S3 failures become CleancutErrors; the SDK error stays as the cause. */
-function mapS3Error(error: unknown, what: string): unknown {
-  if (isCleancutError(error)) return error;
-  const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
-  if (name === "EntityTooSmall") {
-    return new InvalidSegmentSizeError(`${what}: a part other than the last is under S3's 5 MiB minimum`, {
-      cause: error,
-    });
-  }
-  if (name === "InvalidPart" || name === "InvalidPartOrder") {
-    return new SegmentsMissingError(`${what}: ${message}`, { cause: error });
-  }
-  if (name === "NoSuchUpload") {
-    return new StorageUnavailableError(`${what}: the multipart upload no longer exists (discarded)`, {
-      cause: error,
-      details: { s3Error: name },
-    });
-  }
-  return new StorageUnavailableError(`${what} failed: ${name ?? "error"}: ${message}`, {
-    cause: error,
-    ...(name === undefined ? {} : { details: { s3Error: name } }),
-  });
-}
-
-/** Like the disk store: a cancel is reported as its reason, a cut body as incomplete. */
-function normalizeBodyError(
-  error: unknown,
-  signal: AbortSignal,
-  write: SegmentWrite,
-  received: number,
-): unknown {
-  if (signal.aborted) return signal.reason ?? error;
-  if (isCleancutError(error)) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ABORT_ERR") {
-    return new BodyIncompleteError(
-      `segment ${write.index} was cut off after ${received} of ${write.size} bytes`,
-      {
-        cause: error,
-        details: { expected: write.size, received },
-      },
-    );
-  }
-  return error;
-}
-
-/** RFC 3986 encoding as SigV4 wants it (S3: path segments encoded once, `/` kept). */
-function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/** A SigV4 query-presigned GET URL for a path-style endpoint. */
-export function presignGetUrl(input: {
-  endpoint: string;
-  region: string;
-  credentials: S3StoreCredentials;
-  bucket: string;
-  key: string;
-  expiresSeconds: number;
-  now: Date;
-}): string {
-  const base = new URL(input.endpoint);
-  const basePath = base.pathname.replace(/\/+$/, "");
-  const path = `${basePath}/${[input.bucket, ...input.key.split("/")].map(encodeRfc3986).join("/")}`;
-  const amzDate = input.now
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}/, "");
-  const day = amzDate.slice(0, 8);
-  const scope = `${day}/${input.region}/s3/aws4_request`;
-  const query: Array<[string, string]> = [
-    ["X-Amz-Algorithm", "AWS4-HMAC-SHA256"],
-    ["X-Amz-Credential", `${input.credentials.accessKeyId}/${scope}`],
-    ["X-Amz-Date", amzDate],
-    ["X-Amz-Expires", String(input.expiresSeconds)],
-    ["X-Amz-SignedHeaders", "host"],
-  ];
-  if (input.credentials.sessionToken !== undefined) {
-    query.push(["X-Amz-Security-Token", input.credentials.sessionToken]);
-  }
-  const canonicalQuery = query
-    .map(([name, value]) => [encodeRfc3986(name), encodeRfc3986(value)] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
-    .join("&");
-  const canonicalRequest = [
-    "GET",
-    path,
-    canonicalQuery,
-    `host:${base.host}`,
-    "",
-    "host",
-    "UNSIGNED-PAYLOAD",
-  ].join("\n");
-  const stringToSign = [
-    "AWS4-HMAC-SHA256",
-    amzDate,
-    scope,
-    createHash("sha256").update(canonicalRequest).digest("hex"),
-  ].join("\n");
-  let signingKey: Buffer = createHmac("sha256", `AWS4${input.credentials.secretAccessKey}`)
-    .update(day)
-    .digest();
-  for (const part of [input.region, "s3", "aws4_request"]) {
-    signingKey = createHmac("sha256", signingKey).update(part).digest();
-  }
-  const signature = createHmac("sha256", signingKey).update(stringToSign).digest("hex");
-  return `${base.origin}${path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
 }
