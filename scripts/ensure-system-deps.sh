@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the system tools cleancut's tests use and a fresh machine
-# lacks: ffmpeg (makes the test videos; ffprobe checks uploaded ones) and OpenStack Swift (the
-# S3-compatible server). Does nothing when they are present.
+# lacks: ffmpeg (makes the test videos; ffprobe checks uploaded ones), Chromium (the web page's
+# end-to-end tests drive it with playwright-core) and OpenStack Swift (the S3-compatible
+# server). Does nothing when they are present.
 set -euo pipefail
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -12,10 +12,12 @@ export { ApiClient, errorFromResponse, type UploadRef } from "./http/api-client.
 export { CountingTransport } from "./http/counting-transport.js";
 export { FetchTransport } from "./http/fetch-transport.js";
 export type { HttpRequest, HttpResponse, HttpTransport } from "./http/transport.js";
+export { XhrTransport } from "./http/xhr-transport.js";
 export { type CancelJournal, type JournalEntry, MemoryJournal } from "./journal/cancel-journal.js";
+export { IndexedDbJournal, IndexedDbUploadSessions, type UploadSession } from "./journal/indexeddb.js";
 export { backoffDelay, defaultRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
 export { BlobSource } from "./source/blob-source.js";
 export type { UploadSource } from "./source/upload-source.js";
-export type { UploadEvents, UploadPhase, UploadProgress } from "./upload/events.js";
+export type { SegmentProgress, UploadEvents, UploadPhase, UploadProgress } from "./upload/events.js";
 export type { UploadOptions } from "./upload/options.js";
 export { Upload } from "./upload/upload.js";

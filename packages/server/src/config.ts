@@ -38,6 +38,8 @@ export interface ServerConfig {
   logLevel: string;
   /** Idle time after which a stalled segment upload is cut off. */
   requestTimeoutMs: number;
+  /** The page's built files (default: those of `@cleancut/web`); `false` serves no page. */
+  webRoot?: string | false;
   /** Several instances on one PostgreSQL: heartbeat, stale-instance age, how long a cancel waits for other instances' writes. */
   cluster: ClusterSettings;
 }

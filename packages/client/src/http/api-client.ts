@@ -28,6 +28,7 @@ interface CallOptions {
   json?: unknown;
   body?: Uint8Array;
   headers?: Record<string, string>;
+  onUploadProgress?: ((sentBytes: number) => void) | undefined;
 }
 
 /** REST API v1, typed. Non-2xx answers become core's error classes, rebuilt from their code. */
@@ -63,9 +64,16 @@ export class ApiClient {
     return this.#json<StoredSegment[]>("GET", `${this.#path(ref)}/segments`, { bearer: ref.token }, signal);
   }
 
-  putSegment(ref: UploadRef, index: number, bytes: Uint8Array, digest: string, signal: AbortSignal) {
+  putSegment(
+    ref: UploadRef,
+    index: number,
+    bytes: Uint8Array,
+    digest: string,
+    signal: AbortSignal,
+    onUploadProgress?: (sentBytes: number) => void,
+  ) {
     const headers = { "content-type": "application/octet-stream", "content-digest": digest };
-    const options = { bearer: ref.token, body: bytes, headers };
+    const options = { bearer: ref.token, body: bytes, headers, onUploadProgress };
     return this.#json<StoredSegment>("PUT", `${this.#path(ref)}/segments/${index}`, options, signal);
   }
 
@@ -81,7 +89,12 @@ export class ApiClient {
    * the URL is the only credential. Storage's own failures (XML, not cleancut's JSON) become
    * errors by status: 5xx, 408 and 429 are retryable, other statuses final.
    */
-  async putPresigned(signed: PresignSegmentResponse, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+  async putPresigned(
+    signed: PresignSegmentResponse,
+    bytes: Uint8Array,
+    signal: AbortSignal,
+    onUploadProgress?: (sentBytes: number) => void,
+  ): Promise<void> {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(signed.headers)) {
       const lower = name.toLowerCase();
@@ -89,6 +102,7 @@ export class ApiClient {
       if (lower !== "content-length" && lower !== "host") headers[lower] = value;
     }
     const request: HttpRequest = { method: signed.method, url: signed.url, headers, body: bytes, signal };
+    if (onUploadProgress !== undefined) request.onUploadProgress = onUploadProgress;
     const response = await this.transport.request(request);
     const text = await response.text();
     if (response.status >= 200 && response.status < 300) return;
@@ -148,6 +162,7 @@ export class ApiClient {
     }
     const request: HttpRequest = { method, url: `${this.endpoint}${path}`, headers, signal };
     if (body !== undefined) request.body = body;
+    if (options.onUploadProgress !== undefined) request.onUploadProgress = options.onUploadProgress;
     const response = await this.transport.request(request);
     const text = await response.text();
     if (response.status >= 200 && response.status < 300) return { status: response.status, text };

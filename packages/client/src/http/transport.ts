@@ -8,6 +8,11 @@ export interface HttpRequest {
   body?: Uint8Array;
   /** Aborting it must close the connection at once and reject with `AbortedError`. */
   signal: AbortSignal;
+  /**
+   * Called with the body bytes sent so far, by transports that can tell (XMLHttpRequest in a
+   * browser); others simply never call it. Progress bars per segment use it.
+   */
+  onUploadProgress?: (sentBytes: number) => void;
 }
 
 export interface HttpResponse {

@@ -21,10 +21,21 @@ export interface UploadProgress {
   etaSeconds: number | undefined;
 }
 
+/** Where one segment stands, for a segment map: held by the server, on its way, or still to send. */
+export interface SegmentProgress {
+  index: number;
+  size: number;
+  /** Body bytes sent in the current try (only transports that report it move it before the end). */
+  sent: number;
+  state: "waiting" | "sending" | "stored";
+}
+
 export interface UploadEvents {
   progress: UploadProgress;
   /** A segment the server stored (as it answered the PUT). */
   segment: StoredSegment;
+  /** Per segment: `stored` for those the server already held when a run starts, then `sending` → `stored` (or back to `waiting` when a try fails or is stopped). */
+  "segment-progress": SegmentProgress;
   state: UploadPhase;
   "cancel-progress": CancelProgress;
   error: CleancutError | Error;

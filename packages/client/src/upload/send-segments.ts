@@ -9,6 +9,7 @@ import { contentDigest, type Sha256Function } from "../digest.js";
 import type { ApiClient, UploadRef } from "../http/api-client.js";
 import { type RetryPolicy, withRetry } from "../retry.js";
 import type { UploadSource } from "../source/upload-source.js";
+import type { SegmentProgress } from "./events.js";
 import { runPool } from "./pool.js";
 
 export interface SendContext {
@@ -22,6 +23,8 @@ export interface SendContext {
   /** `direct`: presign, PUT to storage, confirm; `proxy`: PUT to the server. */
   mode: UploadMode;
   onSegment(segment: StoredSegment): void;
+  /** Where a segment stands while it is sent (`sending` with its bytes, `waiting` when given up). */
+  onSegmentProgress(progress: SegmentProgress): void;
 }
 
 /** The segments the server already holds with the right size: these need not be sent again. */
@@ -54,13 +57,22 @@ export async function sendSegments(ctx: SendContext, held: Set<number>, signal: 
       buffers[lane],
     );
     const digest = await contentDigest(bytes, ctx.sha256);
+    const size = bytes.length;
+    const onProgress = (sent: number) => ctx.onSegmentProgress({ index, size, sent, state: "sending" });
     // Idempotent on the server (and in S3: a part number is overwritten), so a retry after a
     // lost answer cannot store a segment twice.
-    const stored = await withRetry(ctx.retry, laneSignal, () =>
-      ctx.mode === "direct"
-        ? sendDirect(ctx, index, bytes, digest.hex, laneSignal)
-        : ctx.api.putSegment(ctx.ref, index, bytes, digest.header, laneSignal),
-    );
+    let stored: StoredSegment;
+    try {
+      stored = await withRetry(ctx.retry, laneSignal, () => {
+        onProgress(0);
+        return ctx.mode === "direct"
+          ? sendDirect(ctx, index, bytes, digest.hex, laneSignal, onProgress)
+          : ctx.api.putSegment(ctx.ref, index, bytes, digest.header, laneSignal, onProgress);
+      });
+    } catch (error) {
+      ctx.onSegmentProgress({ index, size, sent: 0, state: "waiting" });
+      throw error;
+    }
     ctx.onSegment(stored);
   });
 }
@@ -75,8 +87,9 @@ async function sendDirect(
   bytes: Uint8Array,
   sha256: string,
   signal: AbortSignal,
+  onProgress: (sent: number) => void,
 ): Promise<StoredSegment> {
   const signed = await ctx.api.presignSegment(ctx.ref, index, signal);
-  await ctx.api.putPresigned(signed, bytes, signal);
+  await ctx.api.putPresigned(signed, bytes, signal, onProgress);
   return ctx.api.confirmSegment(ctx.ref, index, { sha256, size: bytes.length }, signal);
 }

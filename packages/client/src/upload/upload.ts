@@ -15,7 +15,7 @@ import { withRetry } from "../retry.js";
 import type { UploadSource } from "../source/upload-source.js";
 import { type CreatedUpload, createOrAttach } from "./attach.js";
 import { listStored, verifyDeleted } from "./cleanup-ops.js";
-import type { UploadEvents, UploadPhase } from "./events.js";
+import type { SegmentProgress, UploadEvents, UploadPhase } from "./events.js";
 import { isStopReason, Lifecycle, type StopReason } from "./lifecycle.js";
 import type { ResolvedOptions } from "./options.js";
 import { ProgressTracker } from "./progress.js";
@@ -75,6 +75,10 @@ export class Upload {
   /** Known once created. */
   get segmentCount(): number | undefined {
     return this.#createdValue?.layout.segmentCount;
+  }
+  /** The segment size the server settled on, once created. */
+  get segmentSize(): number | undefined {
+    return this.#createdValue?.layout.segmentSize;
   }
   /** Segments the server holds: found there at (re)start plus those sent since. */
   get segmentsDone(): number {
@@ -167,6 +171,10 @@ export class Upload {
         : [];
       const held = heldIndexes(created.layout, stored);
       this.#segmentsDone = held.size;
+      for (const segment of stored) {
+        if (held.has(segment.index))
+          this.#events.emit("segment-progress", { ...segment, sent: segment.size, state: "stored" });
+      }
       this.#progress.begin(stored.filter((s) => held.has(s.index)).reduce((sum, s) => sum + s.size, 0));
       const ctx = {
         api,
@@ -178,7 +186,13 @@ export class Upload {
         sha256,
         mode,
       };
-      await sendSegments({ ...ctx, onSegment: (segment) => this.#onSegment(segment) }, held, signal);
+      const onSegmentProgress = (progress: SegmentProgress) =>
+        this.#events.emit("segment-progress", progress);
+      await sendSegments(
+        { ...ctx, onSegment: (segment) => this.#onSegment(segment), onSegmentProgress },
+        held,
+        signal,
+      );
       signal.throwIfAborted();
       this.#progress.flush();
       this.#lifecycle.to("completing");
@@ -196,6 +210,7 @@ export class Upload {
   #onSegment(segment: StoredSegment): void {
     this.#segmentsDone += 1;
     this.#events.emit("segment", segment);
+    this.#events.emit("segment-progress", { ...segment, sent: segment.size, state: "stored" });
     this.#progress.add(segment.size);
   }
 

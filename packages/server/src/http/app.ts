@@ -11,6 +11,7 @@ import { registerPutSegment } from "./routes/put-segment.js";
 import { registerSegmentRoutes } from "./routes/segments.js";
 import { registerUploadRoutes } from "./routes/uploads.js";
 import { registerVideoRoutes } from "./routes/videos.js";
+import { defaultWebRoot, registerWebPage } from "./routes/web-page.js";
 
 export async function buildApp(ctx: AppContext, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -60,5 +61,6 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
   registerCancelUpload(app, ctx);
   registerVideoRoutes(app, ctx);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  if (ctx.config.webRoot !== false) await registerWebPage(app, ctx.config.webRoot ?? defaultWebRoot());
   return app;
 }
