@@ -49,6 +49,8 @@ export async function registerWebPage(app: FastifyInstance, webRoot: string | un
     prefix: "/",
     wildcard: false,
     index: ["index.html"],
+    // Our own cache headers below, not the plugin's max-age=0 on everything.
+    cacheControl: false,
     setHeaders(response, path) {
       response.setHeader("x-content-type-options", "nosniff");
       if (path.endsWith(".html")) {
