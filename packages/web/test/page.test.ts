@@ -78,6 +78,27 @@ describe("the page, in Chromium, against a real server", () => {
     await screenshot(page, "completed");
   });
 
+  it("pause stops every transfer; resume continues and delivers the video byte-identical", async () => {
+    const path = process.env.CLEANCUT_TEST_VIDEO_LARGER as string;
+    const { page, id } = await uploadUntilStored(path, 3, 200);
+    await page.click("#pause");
+    await waitForPhase(page, "paused");
+    await page.waitForFunction(
+      () => document.querySelectorAll('#segment-map [data-state="sending"]').length === 0,
+    );
+    const stored = await cells(page, "stored");
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Nothing moves while paused: no segment stored, no write open on the server.
+    expect(await cells(page, "stored")).toBe(stored);
+    expect(t.server.inflight.count(id)).toBe(0);
+    t.faults.clear();
+    await page.click("#resume");
+    await waitForPhase(page, "completed");
+    const record = await t.server.repository.getUpload(id, new AbortController().signal);
+    const video = await t.server.repository.getVideo(record?.videoId as string, new AbortController().signal);
+    expect(video?.sha256).toBe(await sha256OfFile(path));
+  });
+
   it("cancel during the first request: the create is waited for, then deleted — nothing orphaned", async () => {
     const path = await videoLikeFile(join(work, "clip.mp4"), 2 * MiB);
     t.faults.inject("beginUpload", { kind: "delay", ms: 1500 });
