@@ -10,7 +10,21 @@ export async function startServerProcess(extraArgs = []) {
   const dataDir = await mkdtemp(join(tmpdir(), "cleancut-bench-"));
   const child = spawn(
     process.execPath,
-    [cli, "serve", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", ...extraArgs],
+    // No create rate limit: the benchmarks create uploads as fast as they can from one address,
+    // which is what the limit exists to stop; it is tested on its own.
+    [
+      cli,
+      "serve",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--log-level",
+      "warn",
+      "--create-rate",
+      "0",
+      ...extraArgs,
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

@@ -1,4 +1,5 @@
 import { isCleancutError } from "@cleancut/core";
+import { gcCommand } from "./commands/gc.js";
 import { cancelCommand, listCommand, resumeCancelsCommand, statusCommand } from "./commands/manage.js";
 import { serveCommand } from "./commands/serve.js";
 import { uploadCommand } from "./commands/upload.js";
@@ -15,6 +16,7 @@ Commands:
   status <id>      an upload's state, progress and cancel report
   ls               uploads on a server
   resume-cancels   finish cancels that could not reach the server
+  gc               find and remove stored bytes no live upload owns (--dry-run to only list)
 
 Run "cleancut <command> --help" for a command's options.`;
 
@@ -25,6 +27,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   status: statusCommand,
   ls: listCommand,
   "resume-cancels": resumeCancelsCommand,
+  gc: gcCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import type { ErrorCode } from "./errors.js";
 export const httpStatusByCode: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_upload_id: 400,
+  invalid_video_id: 400,
   invalid_segment_index: 400,
   segment_index_out_of_range: 400,
   invalid_segment_size: 400,
@@ -29,8 +30,10 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   not_a_video: 422,
   range_not_satisfiable: 416,
   rate_limited: 429,
+  too_many_open_uploads: 429,
   request_timeout: 408,
   storage_unavailable: 503,
+  storage_full: 507,
   unsupported_operation: 501,
   direct_mode_unavailable: 400,
   internal_error: 500,

@@ -5,6 +5,7 @@
 export const errorCodes = [
   "invalid_request",
   "invalid_upload_id",
+  "invalid_video_id",
   "invalid_segment_index",
   "segment_index_out_of_range",
   "invalid_segment_size",
@@ -26,8 +27,10 @@ export const errorCodes = [
   "not_a_video",
   "range_not_satisfiable",
   "rate_limited",
+  "too_many_open_uploads",
   "request_timeout",
   "storage_unavailable",
+  "storage_full",
   "unsupported_operation",
   "direct_mode_unavailable",
   "internal_error",
@@ -69,6 +72,10 @@ export class InvalidRequestError extends CleancutError {
 export class InvalidUploadIdError extends CleancutError {
   readonly code = "invalid_upload_id" as const;
   override readonly name = "InvalidUploadIdError";
+}
+export class InvalidVideoIdError extends CleancutError {
+  readonly code = "invalid_video_id" as const;
+  override readonly name = "InvalidVideoIdError";
 }
 export class InvalidSegmentIndexError extends CleancutError {
   readonly code = "invalid_segment_index" as const;
@@ -150,6 +157,10 @@ export class RangeNotSatisfiableError extends CleancutError {
   readonly code = "range_not_satisfiable" as const;
   override readonly name = "RangeNotSatisfiableError";
 }
+export class TooManyOpenUploadsError extends CleancutError {
+  readonly code = "too_many_open_uploads" as const;
+  override readonly name = "TooManyOpenUploadsError";
+}
 export class RateLimitedError extends CleancutError {
   readonly code = "rate_limited" as const;
   override readonly name = "RateLimitedError";
@@ -157,6 +168,11 @@ export class RateLimitedError extends CleancutError {
 export class RequestTimeoutError extends CleancutError {
   readonly code = "request_timeout" as const;
   override readonly name = "RequestTimeoutError";
+}
+/** The storage has no room for these bytes (ENOSPC on disk): nothing partial was kept. */
+export class StorageFullError extends CleancutError {
+  readonly code = "storage_full" as const;
+  override readonly name = "StorageFullError";
 }
 export class StorageUnavailableError extends CleancutError {
   readonly code = "storage_unavailable" as const;
@@ -199,6 +215,7 @@ type ErrorClass = new (message: string, options?: CleancutErrorOptions) => Clean
 const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   invalid_request: InvalidRequestError,
   invalid_upload_id: InvalidUploadIdError,
+  invalid_video_id: InvalidVideoIdError,
   invalid_segment_index: InvalidSegmentIndexError,
   segment_index_out_of_range: SegmentIndexOutOfRangeError,
   invalid_segment_size: InvalidSegmentSizeError,
@@ -220,8 +237,10 @@ const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   not_a_video: NotAVideoError,
   range_not_satisfiable: RangeNotSatisfiableError,
   rate_limited: RateLimitedError,
+  too_many_open_uploads: TooManyOpenUploadsError,
   request_timeout: RequestTimeoutError,
   storage_unavailable: StorageUnavailableError,
+  storage_full: StorageFullError,
   unsupported_operation: UnsupportedOperationError,
   direct_mode_unavailable: DirectModeUnavailableError,
   internal_error: InternalError,

@@ -35,6 +35,28 @@ export interface PresignedSegmentUpload {
 }
 
 /**
+ * One thing storage holds, named by the id storage itself files it under. Upload-owned
+ * entries (`segments`, `temp`, and S3's completed object at the upload's key) carry the
+ * upload id; a disk video file carries its video id.
+ */
+export interface StoredEntry {
+  /** The upload id or video id the entry is filed under (see `owner`). */
+  ownerId: string;
+  owner: "upload" | "video";
+  /** `segments`: an upload's container and complete segments; `temp`: partial/temp files; `video`: a finished video. */
+  kind: "segments" | "temp" | "video";
+  bytes: number;
+  /** Storage-relative name, for reports (a folder, a file, an object key + multipart UploadId). */
+  name: string;
+  /** When storage last saw it change (epoch ms): a grace period is measured from here. */
+  modifiedAt: number;
+  /** For upload-owned entries: the store's reference for `UploadHandle.storageRef` (an S3 UploadId). */
+  storageRef?: string;
+  /** For `video` entries: the key `VideoStore` methods take. */
+  videoKey?: string;
+}
+
+/**
  * Where segments live. Every method takes an AbortSignal and must, when aborted, leave no
  * partial bytes behind before its promise settles: cancel waits for that, then lists.
  */
@@ -91,6 +113,15 @@ export interface SegmentStore {
    * (bytes that did not pass through the server), or undefined when it holds none.
    */
   statSegment?(upload: UploadHandle, index: number, signal: AbortSignal): Promise<number | undefined>;
+
+  /**
+   * Everything this store holds, uploads in progress and finished videos alike, as storage
+   * itself lists it (a directory listing, ListMultipartUploads + ListObjectsV2), never from
+   * the database or a cache: it is how the orphan reconciler finds bytes no record owns, so it
+   * must see exactly what the metadata may have lost track of. Names that are not this
+   * store's own (not a valid id, not under its prefix) are left out.
+   */
+  listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]>;
 
   /** Joins the segments in index order into a video in the video store. */
   assemble(

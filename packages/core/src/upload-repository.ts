@@ -22,6 +22,8 @@ export interface UploadRecord {
   nextCleanupAt?: number;
   errorCode?: string;
   errorMessage?: string;
+  /** Who created it (an API key's or a client address's fingerprint): the open-upload cap counts per owner. */
+  owner?: string;
 }
 
 export type NewUpload = Omit<UploadRecord, "updatedAt" | "state"> & { state?: UploadState };
@@ -55,6 +57,10 @@ export interface UploadRepository {
     options: { limit: number; states?: readonly UploadState[] },
     signal: AbortSignal,
   ): Promise<UploadRecord[]>;
+  /** Uploads of `owner` still `uploading` or `completing`: what the per-client cap counts. */
+  countOpenUploads(owner: string, signal: AbortSignal): Promise<number>;
+  /** How many uploads are in each state (every state present, 0 when none): one query, for metrics and readiness. */
+  countUploadsByState(signal: AbortSignal): Promise<Record<UploadState, number>>;
 
   /** Moves the upload to `to` only if it is in one of `from`; returns the new record, or undefined if it was not. */
   transition(

@@ -31,6 +31,13 @@ export interface ServerConfig {
   finishedRetentionMs: number;
   /** How often the reaper looks for expired uploads and due cleanups. */
   sweepIntervalMs: number;
+  /**
+   * How often the orphan reconciler runs from the reaper's sweep (one instance at a time, under
+   * the sweep lock); the first run is one interval after start. 0 disables it.
+   */
+  gcIntervalMs: number;
+  /** Stored entries (and records) that changed more recently than this are never orphans. */
+  gcGraceMs: number;
   cleanupRetry: BackoffPolicy;
   purge: PurgeOptions;
   /** `ffprobe` command, `false` to skip the deep check, `"auto"` to use it when installed. */
@@ -38,6 +45,12 @@ export interface ServerConfig {
   logLevel: string;
   /** Idle time after which a stalled segment upload is cut off. */
   requestTimeoutMs: number;
+  /** Origins allowed to call the API from a browser (CORS). Empty: none (the page is same-origin). */
+  corsOrigins: string[];
+  /** Creates allowed per client address per window; `false` turns the limit off. */
+  createRateLimit: { max: number; windowMs: number } | false;
+  /** Uploads one client address may have open (uploading or completing) at once; 0 turns the cap off. */
+  maxOpenUploadsPerClient: number;
   /** The page's built files (default: those of `@cleancut/web`); `false` serves no page. */
   webRoot?: string | false;
   /** Several instances on one PostgreSQL: heartbeat, stale-instance age, how long a cancel waits for other instances' writes. */
@@ -57,10 +70,15 @@ export const defaultConfig: ServerConfig = {
   uploadTtlMs: 24 * 60 * 60 * 1000,
   finishedRetentionMs: 60 * 60 * 1000,
   sweepIntervalMs: 1000,
+  gcIntervalMs: 60 * 60 * 1000,
+  gcGraceMs: 10 * 60 * 1000,
   cleanupRetry: { baseMs: 500, maxMs: 5 * 60 * 1000 },
   purge: { tries: 3, backoff: { baseMs: 20, maxMs: 200 }, concurrency: 8 },
   ffprobe: "auto",
   logLevel: "info",
   requestTimeoutMs: 60_000,
+  corsOrigins: [],
+  createRateLimit: { max: 600, windowMs: 60_000 },
+  maxOpenUploadsPerClient: 1000,
   cluster: defaultClusterSettings,
 };

@@ -21,6 +21,15 @@ export { PostgresCoordination, type PostgresCoordinationOptions } from "./cluste
 export { type ClusterSettings, defaultClusterSettings } from "./cluster/settings.js";
 export { sniffContainer } from "./complete/sniff-container.js";
 export { defaultConfig, type S3Settings, type ServerConfig } from "./config.js";
+export { FaultGate } from "./faults/fault-gate.js";
+export { faultInjectingRepository, type RepositoryMethod } from "./faults/fault-injecting-repository.js";
+export {
+  defaultOrphanGraceMs,
+  type Orphan,
+  type OrphanReport,
+  reconcileOrphans,
+  summarizeOrphanReport,
+} from "./gc/orphan-reconciler.js";
 export { openRepository } from "./repository/open-repository.js";
 export { PostgresUploadRepository } from "./repository/postgres-repository.js";
 export { SqliteUploadRepository } from "./repository/sqlite-repository.js";

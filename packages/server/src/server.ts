@@ -18,6 +18,8 @@ import { CompleteService } from "./complete/complete-service.js";
 import { ffprobeAvailable } from "./complete/ffprobe.js";
 import { defaultConfig, type ServerConfig } from "./config.js";
 import { buildApp } from "./http/app.js";
+import { ServerMetrics } from "./observability/metrics.js";
+import { databaseCheck, runChecks, storeCheck } from "./observability/readiness.js";
 import { openRepository } from "./repository/open-repository.js";
 import { openStore } from "./stores/open-store.js";
 
@@ -41,6 +43,8 @@ export interface CleancutServer {
   readonly reaper: Reaper;
   /** Cancel signals, the shared write ledger and the sweep lock (PostgreSQL-backed with a postgres `databaseUrl`). */
   readonly coordination: Coordination;
+  /** This instance's Prometheus registry (what GET /metrics serves). */
+  readonly metrics: ServerMetrics;
   close(): Promise<void>;
 }
 
@@ -56,6 +60,7 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
   const repository = givenRepository ?? (await openRepository(config.databaseUrl, config.dataDir));
   const opened = givenStore ?? (await openStore(config, repository));
   const store = wrapStore === undefined ? opened : wrapStore(opened);
+  const metrics = new ServerMetrics(repository);
   const ffprobeCommand = await resolveFfprobe(config.ffprobe);
   const cancelledError = (id: string) => new UploadCancelledError(`upload ${id} was cancelled`);
   let inflight: InflightRegistry | undefined;
@@ -96,6 +101,7 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     log,
     retry: config.cleanupRetry,
     purge: config.purge,
+    observer: metrics,
   });
   const completes = new CompleteService({
     repository,
@@ -118,8 +124,21 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     finishedRetentionMs: config.finishedRetentionMs,
     sweepLock: coordination.sweepLock,
     writes: coordination.writes,
+    gc: { intervalMs: config.gcIntervalMs, graceMs: config.gcGraceMs, purge: config.purge },
   });
-  const app = await buildApp({ config, repository, store, videos: store, inflight, cancels, completes }, log);
+  // Readiness checks the store as opened (its concrete type is known here), not the wrapper.
+  const checks = { database: databaseCheck(repository), store: storeCheck(opened) };
+  const operations = {
+    metrics,
+    readiness: () =>
+      runChecks(checks, 5_000, (name, error) =>
+        log.warn({ err: error, check: name }, "readiness check failed"),
+      ),
+  };
+  const app = await buildApp(
+    { config, repository, store, videos: store, inflight, cancels, completes, operations },
+    log,
+  );
   await reaper.start();
   const address = await app.listen({ host: config.host, port: config.port });
   log.info(
@@ -137,6 +156,7 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     cancels,
     reaper,
     coordination,
+    metrics,
     close() {
       closing ??= (async () => {
         await reaper.stop();

@@ -150,6 +150,46 @@ function describeRepositoryConformance(name: string, create: () => Promise<Backe
       });
     });
 
+    describe("countUploadsByState", () => {
+      it("counts every state, 0 for the states no upload is in, and follows transitions", async () => {
+        const zero = { uploading: 0, completing: 0, completed: 0, cancelling: 0, cancelled: 0, failed: 0 };
+        expect(await repo.countUploadsByState(signal)).toEqual(zero);
+        const a = await uploadIn("uploading");
+        await uploadIn("uploading");
+        await uploadIn("cancelled");
+        await uploadIn("failed");
+        expect(await repo.countUploadsByState(signal)).toEqual({
+          ...zero,
+          uploading: 2,
+          cancelled: 1,
+          failed: 1,
+        });
+        await repo.transition(a.id, ["uploading"], "cancelling", {}, signal);
+        const counts = await repo.countUploadsByState(signal);
+        expect(counts).toEqual({ ...zero, uploading: 1, cancelling: 1, cancelled: 1, failed: 1 });
+        // Numbers, not the strings pg hands back for COUNT.
+        expect(typeof counts.uploading).toBe("number");
+      });
+    });
+
+    describe("countOpenUploads", () => {
+      it("counts an owner's uploading and completing uploads only, and keeps the owner on the record", async () => {
+        const mine = await uploadIn("uploading", { owner: "addr:me" });
+        expect(mine.owner).toBe("addr:me");
+        await uploadIn("completing", { owner: "addr:me" });
+        await uploadIn("cancelled", { owner: "addr:me" });
+        await uploadIn("completed", { owner: "addr:me" });
+        await uploadIn("uploading", { owner: "addr:other" });
+        await uploadIn("uploading");
+        expect(await repo.countOpenUploads("addr:me", signal)).toBe(2);
+        expect(await repo.countOpenUploads("addr:nobody", signal)).toBe(0);
+        await repo.transition(mine.id, ["uploading"], "cancelling", {}, signal);
+        const count = await repo.countOpenUploads("addr:me", signal);
+        expect(count).toBe(1);
+        expect(typeof count).toBe("number");
+      });
+    });
+
     describe("transition (compare-and-set)", () => {
       it("moves from an allowed state, applies the patch and returns the new record", async () => {
         const upload = await uploadIn("uploading");
@@ -470,7 +510,9 @@ function describeRepositoryConformance(name: string, create: () => Promise<Backe
         const calls: Array<[string, () => Promise<unknown>]> = [
           ["createUpload", () => repo.createUpload(newUpload({ id: "up_aborted" }), aborted)],
           ["getUpload", () => repo.getUpload(upload.id, aborted)],
+          ["countOpenUploads", () => repo.countOpenUploads("addr:me", aborted)],
           ["listUploads", () => repo.listUploads({ limit: 10 }, aborted)],
+          ["countUploadsByState", () => repo.countUploadsByState(aborted)],
           ["transition", () => repo.transition(upload.id, ["uploading"], "cancelling", {}, aborted)],
           ["patchUpload", () => repo.patchUpload(upload.id, { errorCode: "x" }, aborted)],
           ["recordSegment", () => repo.recordSegment(upload.id, { index: 1, size: 1, sha256: "b" }, aborted)],

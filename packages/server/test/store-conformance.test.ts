@@ -251,6 +251,31 @@ describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
     expect(await store.statVideo(video.key, never)).toBeUndefined();
   });
 
+  it("listStoredEntries lists segments and the video under their owner ids, and nothing once removed", async () => {
+    const upload = await begin();
+    const segments = [randomBytes(t.segmentSize), randomBytes(t.segmentSize / 2)];
+    const stored = await writeAll(upload, segments);
+    const total = segments.reduce((sum, bytes) => sum + bytes.length, 0);
+    const before = await store.listStoredEntries(never);
+    expect(before.filter((entry) => entry.ownerId === upload.id)).toEqual([
+      expect.objectContaining({ owner: "upload", kind: "segments", bytes: total }),
+    ]);
+    const videoId = newId();
+    const video = await store.assemble(upload, stored, videoId, never);
+    const after = await store.listStoredEntries(never);
+    const videoEntry = after.find((entry) => entry.kind === "video" && entry.videoKey === video.key);
+    expect(videoEntry).toMatchObject({ bytes: total, ownerId: store.kind === "disk" ? videoId : upload.id });
+    await purgeUploadStorage(
+      store,
+      upload,
+      { tries: 1, backoff: { baseMs: 1, maxMs: 1 }, concurrency: 2 },
+      never,
+    );
+    await store.deleteVideo(video.key, never);
+    const gone = await store.listStoredEntries(never);
+    expect(gone.filter((entry) => entry.ownerId === upload.id || entry.ownerId === videoId)).toEqual([]);
+  });
+
   it("discardUpload after writes leaves nothing in storage", async () => {
     const upload = await begin();
     await writeAll(upload, [randomBytes(t.segmentSize), randomBytes(t.segmentSize)]);

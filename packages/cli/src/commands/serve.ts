@@ -23,9 +23,23 @@ Options:
   --segment-size SIZE   default segment size, e.g. 8MiB (default 8MiB)
   --max-upload-size SIZE  largest upload accepted (default 64GiB)
   --upload-ttl SECONDS  uploads not completed by then are cancelled and deleted (default 86400)
+  --cors-origin ORIGIN  let pages of ORIGIN call the API (repeatable; env CLEANCUT_CORS_ORIGINS, comma-separated);
+                        none by default: the page cleancut serves is same-origin
+  --create-rate N       uploads one client address may create per minute (default 600; 0: no limit)
+  --max-open-uploads N  uploads one client address may have open at once (default 1000; 0: no cap)
   --no-ffprobe          check videos by their magic bytes only, even when ffprobe is installed
   --log-level LEVEL     fatal|error|warn|info|debug (default info)
   -h, --help            show this help`;
+
+/** Where data lives: the flags `serve` and `gc` share, so both open the same store and database. */
+export const storageOptions = {
+  "data-dir": { type: "string" },
+  database: { type: "string" },
+  store: { type: "string" },
+  "s3-bucket": { type: "string" },
+  "s3-endpoint": { type: "string" },
+  "s3-region": { type: "string" },
+} as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -33,16 +47,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     options: {
       port: { type: "string" },
       host: { type: "string" },
-      "data-dir": { type: "string" },
-      database: { type: "string" },
-      store: { type: "string" },
-      "s3-bucket": { type: "string" },
-      "s3-endpoint": { type: "string" },
-      "s3-region": { type: "string" },
+      ...storageOptions,
       "api-key": { type: "string" },
       "segment-size": { type: "string" },
       "max-upload-size": { type: "string" },
       "upload-ttl": { type: "string" },
+      "cors-origin": { type: "string", multiple: true },
+      "create-rate": { type: "string" },
+      "max-open-uploads": { type: "string" },
       "no-ffprobe": { type: "boolean" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -70,6 +82,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
       values["upload-ttl"] === undefined
         ? defaultConfig.uploadTtlMs
         : parseInteger(values["upload-ttl"], "--upload-ttl") * 1000,
+    corsOrigins: values["cors-origin"] ?? splitList(process.env.CLEANCUT_CORS_ORIGINS),
+    createRateLimit: createRateFrom(values["create-rate"]),
+    maxOpenUploadsPerClient:
+      values["max-open-uploads"] === undefined
+        ? defaultConfig.maxOpenUploadsPerClient
+        : parseInteger(values["max-open-uploads"], "--max-open-uploads"),
     ffprobe: values["no-ffprobe"] ? false : "auto",
     logLevel: values["log-level"] ?? process.env.LOG_LEVEL ?? "info",
   });
@@ -84,7 +102,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-function parseInteger(text: string, flag: string): number {
+function splitList(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+function createRateFrom(text: string | undefined): { max: number; windowMs: number } | false {
+  if (text === undefined) return defaultConfig.createRateLimit;
+  const perMinute = parseInteger(text, "--create-rate");
+  return perMinute === 0 ? false : { max: perMinute, windowMs: 60_000 };
+}
+
+export function parseInteger(text: string, flag: string): number {
   if (!/^\d+$/.test(text))
     throw new UsageError(`${flag} must be a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
@@ -99,7 +130,7 @@ function optionalSize(text: string | undefined, flag: string): number | undefine
 }
 
 /** `--store s3` and its settings, from flags first, then CLEANCUT_S3_* and the standard AWS_* variables. */
-function storageFrom(values: {
+export function storageFrom(values: {
   store?: string | undefined;
   "s3-bucket"?: string | undefined;
   "s3-endpoint"?: string | undefined;

@@ -33,6 +33,16 @@ export interface CancelServiceDeps {
   writes: WriteLedger;
   /** How long one attempt waits for other instances' writes before it gives up (202) and retries later. */
   drainTimeoutMs: number;
+  /** Told the outcome of every attempt (the reaper's retries run through here too): metrics. */
+  observer?: CleanupObserver;
+}
+
+/** What the cancel service reports as it goes; kept to an interface so metrics stay out of it. */
+export interface CleanupObserver {
+  /** An attempt ended with this report: verified, or unverified with a retry scheduled. */
+  cleanupAttemptEnded(report: CancelReport): void;
+  /** The verification listing after a purge still found part of the upload. */
+  leftoversFound(): void;
 }
 
 /**
@@ -163,6 +173,7 @@ export class CancelService {
         purge.failures.push(failureOf(`video ${record.videoId}`, error));
       }
     }
+    if (remaining !== undefined && remaining.length > 0) this.#deps.observer?.leftoversFound();
     const verified = remaining !== undefined && remaining.length === 0 && purge.failures.length === 0;
     const attempts = previous.attempts + 1;
     const now = Date.now();
@@ -188,6 +199,7 @@ export class CancelService {
         { uploadId: record.id, deletedSegments: report.deletedSegments, durationMs: report.durationMs },
         "upload cleanup verified",
       );
+      this.#deps.observer?.cleanupAttemptEnded(report);
       return report;
     }
     return this.#saveUnverified(record, report);
@@ -244,6 +256,7 @@ export class CancelService {
       { uploadId: record.id, attempts, failures: report.failures, remaining: report.remaining.length },
       "upload cleanup not verified yet; will retry",
     );
+    this.#deps.observer?.cleanupAttemptEnded(report);
     return report;
   }
 }

@@ -1,7 +1,9 @@
 import type { SegmentStore, UploadRepository, VideoStore } from "@cleancut/core";
 import type { Logger } from "pino";
 import type { SweepLock, WriteLedger } from "../cluster/ports.js";
+import { reconcileOrphans, summarizeOrphanReport } from "../gc/orphan-reconciler.js";
 import type { CancelService } from "./cancel-service.js";
+import type { PurgeOptions } from "./purge.js";
 
 export interface ReaperDeps {
   repository: UploadRepository;
@@ -17,6 +19,11 @@ export interface ReaperDeps {
   sweepLock: SweepLock;
   /** Another instance's complete in progress is not a crashed one: it has a live write in the ledger. */
   writes: WriteLedger;
+  /**
+   * The orphan reconciler, run from a sweep every `intervalMs` (the first one interval after
+   * start) with `graceMs`; absent or an interval of 0: never.
+   */
+  gc?: { intervalMs: number; graceMs: number; purge: PurgeOptions };
 }
 
 /**
@@ -26,6 +33,7 @@ export interface ReaperDeps {
  */
 export class Reaper {
   #timer: NodeJS.Timeout | undefined;
+  #nextGcAt = Number.POSITIVE_INFINITY;
   #sweeping: Promise<void> | undefined;
   readonly #lifetime = new AbortController();
 
@@ -33,6 +41,8 @@ export class Reaper {
 
   async start(): Promise<void> {
     await this.#recoverInterruptedCompletes();
+    if (this.deps.gc !== undefined && this.deps.gc.intervalMs > 0)
+      this.#nextGcAt = Date.now() + this.deps.gc.intervalMs;
     await this.sweep();
     this.#timer = setInterval(() => void this.sweep(), this.deps.intervalMs);
     this.#timer.unref();
@@ -78,6 +88,29 @@ export class Reaper {
     }
     const forgotten = await repository.purgeFinished(now - this.deps.finishedRetentionMs, batchSize, signal);
     if (forgotten > 0) log.debug({ forgotten }, "forgot expired cancelled uploads");
+    await this.#collectOrphansWhenDue(signal);
+  }
+
+  /** Under the sweep lock, so one instance at a time reconciles; a failed run waits for the next interval. */
+  async #collectOrphansWhenDue(signal: AbortSignal): Promise<void> {
+    const { gc, store, videos, repository } = this.deps;
+    if (gc === undefined || Date.now() < this.#nextGcAt) return;
+    this.#nextGcAt = Date.now() + gc.intervalMs;
+    try {
+      const report = await reconcileOrphans(
+        { store, videos, repository, purge: gc.purge },
+        { dryRun: false, graceMs: gc.graceMs },
+        signal,
+      );
+      const fields = { scanned: report.scanned, orphans: report.orphans.length, removed: report.removed };
+      const level = report.failed.length > 0 ? "warn" : "info";
+      this.deps.log[level](
+        { ...fields, failed: report.failed.length, removedBytes: report.removedBytes },
+        `orphan reconciler: ${summarizeOrphanReport(report)}`,
+      );
+    } catch (error) {
+      if (!signal.aborted) this.deps.log.error({ err: error }, "orphan reconciler run failed");
+    }
   }
 
   /**

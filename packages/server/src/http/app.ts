@@ -1,3 +1,6 @@
+import { RateLimitedError } from "@cleancut/core";
+import cors from "@fastify/cors";
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
@@ -7,6 +10,7 @@ import { registerCancelUpload } from "./routes/cancel-upload.js";
 import { registerCompleteUpload } from "./routes/complete-upload.js";
 import { registerCreateUpload } from "./routes/create-upload.js";
 import { registerDirectSegmentRoutes } from "./routes/direct-segments.js";
+import { registerOperationsRoutes } from "./routes/operations.js";
 import { registerPutSegment } from "./routes/put-segment.js";
 import { registerSegmentRoutes } from "./routes/segments.js";
 import { registerUploadRoutes } from "./routes/uploads.js";
@@ -21,6 +25,9 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
     requestTimeout: 0,
     connectionTimeout: ctx.config.requestTimeoutMs,
     bodyLimit: 64 * 1024,
+    // Long enough that an overlong id reaches the handler and gets `invalid_upload_id`, rather
+    // than the router's bare 414.
+    routerOptions: { maxParamLength: 1024 },
     // On shutdown, cut every connection: a sender we refused mid-body may hold its socket
     // open (half-closed) and would otherwise keep close() waiting for the idle timeout.
     forceCloseConnections: true,
@@ -31,6 +38,26 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
   });
   installErrorHandling(app);
+  // Closed by default: the page is same-origin; other origins only when listed.
+  if (ctx.config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: ctx.config.corsOrigins,
+      methods: ["GET", "POST", "PUT", "DELETE"],
+      allowedHeaders: ["authorization", "content-type", "content-digest"],
+      exposedHeaders: ["location", "retry-after"],
+      maxAge: 600,
+    });
+  }
+  // Only routes that ask for it (creates), keyed by client address; answered like every error.
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new RateLimitedError(`too many uploads created: at most ${context.max} per ${context.after}`, {
+        details: { limit: context.max, retryAfterMs: context.ttl },
+      }),
+  });
+  bindResourceIdsToLogs(app);
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
@@ -60,7 +87,30 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
   registerCompleteUpload(app, ctx);
   registerCancelUpload(app, ctx);
   registerVideoRoutes(app, ctx);
+  registerOperationsRoutes(app, ctx);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   if (ctx.config.webRoot !== false) await registerWebPage(app, ctx.config.webRoot ?? defaultWebRoot());
   return app;
+}
+
+/**
+ * Every line logged while serving `/v1/uploads/:id…` carries `uploadId` (and `/v1/videos/:id…`
+ * carries `videoId`), error lines included: the request's logger is replaced by a child bound
+ * to the id before any handler or error handler runs. Params are known once the route matched.
+ */
+function bindResourceIdsToLogs(app: FastifyInstance): void {
+  app.addHook("onRequest", async (request, reply) => {
+    const url = request.routeOptions.url ?? "";
+    const id = (request.params as { id?: unknown } | undefined)?.id;
+    if (typeof id !== "string") return;
+    const key = url.startsWith("/v1/uploads/:id")
+      ? "uploadId"
+      : url.startsWith("/v1/videos/:id")
+        ? "videoId"
+        : undefined;
+    if (key === undefined) return;
+    const child = request.log.child({ [key]: id });
+    request.log = child;
+    reply.log = child;
+  });
 }

@@ -3,6 +3,14 @@ import type { CancelService } from "../cancel/cancel-service.js";
 import type { InflightRegistry } from "../cancel/inflight-registry.js";
 import type { CompleteService } from "../complete/complete-service.js";
 import type { ServerConfig } from "../config.js";
+import type { ServerMetrics } from "../observability/metrics.js";
+import type { CheckResult } from "../observability/readiness.js";
+
+/** What /metrics and /readyz read. */
+export interface OperationsContext {
+  metrics: ServerMetrics;
+  readiness(): Promise<{ ready: boolean; checks: Record<"database" | "store", CheckResult> }>;
+}
 
 /** What the routes need, handed to each route module. */
 export interface AppContext {
@@ -13,4 +21,5 @@ export interface AppContext {
   inflight: InflightRegistry;
   cancels: CancelService;
   completes: CompleteService;
+  operations: OperationsContext;
 }

@@ -9,6 +9,7 @@ import type {
   VideoInfo,
 } from "@cleancut/core";
 import pg from "pg";
+import { countsByState } from "./counts.js";
 import { patchToColumns, rowToUpload, rowToVideo, type UploadRow, type VideoRow } from "./rows.js";
 import { migrations } from "./schema.js";
 
@@ -112,8 +113,8 @@ export class PostgresUploadRepository implements UploadRepository {
   async createUpload(upload: NewUpload, signal: AbortSignal): Promise<UploadRecord> {
     const { rows } = await this.#query<UploadRow>(
       `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
-         storage_ref, created_at, expires_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         storage_ref, created_at, expires_at, updated_at, owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        RETURNING *`,
       [
         upload.id,
@@ -128,6 +129,7 @@ export class PostgresUploadRepository implements UploadRepository {
         upload.createdAt,
         upload.expiresAt,
         Date.now(),
+        upload.owner ?? null,
       ],
       signal,
     );
@@ -158,6 +160,25 @@ export class PostgresUploadRepository implements UploadRepository {
             signal,
           );
     return rows.map(rowToUpload);
+  }
+
+  async countOpenUploads(owner: string, signal: AbortSignal): Promise<number> {
+    const { rows } = await this.#query<{ count: string }>(
+      "SELECT COUNT(*) AS count FROM uploads WHERE owner = $1 AND state IN ('uploading', 'completing')",
+      [owner],
+      signal,
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  async countUploadsByState(signal: AbortSignal): Promise<Record<UploadState, number>> {
+    // COUNT is bigint: pg hands it back as a string.
+    const { rows } = await this.#query<{ state: UploadState; count: string }>(
+      "SELECT state, COUNT(*) AS count FROM uploads GROUP BY state",
+      [],
+      signal,
+    );
+    return countsByState(rows);
   }
 
   async transition(

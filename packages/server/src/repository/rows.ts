@@ -27,6 +27,8 @@ export interface UploadRow {
   next_cleanup_at: number | string | null;
   error_code: string | null;
   error_message: string | null;
+  /** Added by migration 3; absent in rows of older servers. */
+  owner?: string | null;
 }
 
 export interface VideoRow {
@@ -62,6 +64,7 @@ export function rowToUpload(row: UploadRow): UploadRecord {
   if (row.next_cleanup_at !== null) record.nextCleanupAt = Number(row.next_cleanup_at);
   if (row.error_code !== null) record.errorCode = row.error_code;
   if (row.error_message !== null) record.errorMessage = row.error_message;
+  if (row.owner !== null && row.owner !== undefined) record.owner = row.owner;
   return record;
 }
 

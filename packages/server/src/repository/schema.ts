@@ -77,4 +77,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX inflight_writes_instance ON inflight_writes (instance_id);
     `,
   },
+  {
+    version: 3,
+    name: "upload owners",
+    // Who created an upload, so a cap on open uploads can hold per API key or client address.
+    sql: `
+      ALTER TABLE uploads ADD COLUMN owner TEXT;
+      CREATE INDEX uploads_owner_state ON uploads (owner, state);
+    `,
+  },
 ];

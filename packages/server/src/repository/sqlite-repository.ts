@@ -11,6 +11,7 @@ import type {
   VideoInfo,
 } from "@cleancut/core";
 import Database from "better-sqlite3";
+import { countsByState } from "./counts.js";
 import { patchToColumns, rowToUpload, rowToVideo, type UploadRow, type VideoRow } from "./rows.js";
 import { migrations } from "./schema.js";
 
@@ -68,10 +69,10 @@ export class SqliteUploadRepository implements UploadRepository {
     const now = Date.now();
     this.#sql(
       `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
-           storage_ref, created_at, expires_at, updated_at)
+           storage_ref, created_at, expires_at, updated_at, owner)
          VALUES (@id, @tokenHash, @filename, @contentType, @size, @segmentSize, @segmentCount, @state,
-           @storageRef, @createdAt, @expiresAt, @updatedAt)`,
-    ).run({ ...upload, state: upload.state ?? "uploading", updatedAt: now });
+           @storageRef, @createdAt, @expiresAt, @updatedAt, @owner)`,
+    ).run({ ...upload, state: upload.state ?? "uploading", updatedAt: now, owner: upload.owner ?? null });
     return this.#get(upload.id) as UploadRecord;
   }
 
@@ -97,6 +98,23 @@ export class SqliteUploadRepository implements UploadRepository {
       options.limit,
     ) as UploadRow[];
     return rows.map(rowToUpload);
+  }
+
+  async countOpenUploads(owner: string, signal: AbortSignal): Promise<number> {
+    signal.throwIfAborted();
+    const row = this.#sql(
+      "SELECT COUNT(*) AS count FROM uploads WHERE owner = ? AND state IN ('uploading', 'completing')",
+    ).get(owner) as { count: number };
+    return row.count;
+  }
+
+  async countUploadsByState(signal: AbortSignal): Promise<Record<UploadState, number>> {
+    signal.throwIfAborted();
+    const rows = this.#sql("SELECT state, COUNT(*) AS count FROM uploads GROUP BY state").all() as Array<{
+      state: UploadState;
+      count: number;
+    }>;
+    return countsByState(rows);
   }
 
   async transition(

@@ -14,12 +14,14 @@ import {
   type SegmentSizeLimits,
   type SegmentStore,
   type SegmentWrite,
+  StorageFullError,
   StorageUnavailableError,
+  type StoredEntry,
   type StoredSegment,
   type UploadHandle,
   type VideoStore,
 } from "@cleancut/core";
-import { assertValidId } from "../ids.js";
+import { assertValidId, isValidId } from "../ids.js";
 import { isSegmentFileForIndex, parseSegmentFileName, segmentFileName, tempFileName } from "./disk-names.js";
 import { hashingCounter } from "./hashing-counter.js";
 import { SyncBehindWriter } from "./sync-behind-writer.js";
@@ -181,6 +183,64 @@ export class DiskStore implements SegmentStore, VideoStore {
     });
   }
 
+  /**
+   * A readdir of `uploads/` and `videos/`: per upload folder one `segments` entry (the folder
+   * and its segment files) and, when there are any, one `temp` entry (dot-named partial files);
+   * per `<videoId>.video` file one `video` entry. Other names are not this store's and are skipped.
+   */
+  async listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]> {
+    signal.throwIfAborted();
+    const entries: StoredEntry[] = [];
+    for (const id of await readdirOrEmpty(this.#uploadsDir)) {
+      if (!isValidId(id)) continue;
+      const dir = join(this.#uploadsDir, id);
+      const folder = await stat(dir).catch(() => undefined);
+      if (folder === undefined || !folder.isDirectory()) continue;
+      const segments = { bytes: 0, modifiedAt: folder.mtimeMs };
+      const temp = { bytes: 0, modifiedAt: 0, count: 0 };
+      for (const name of await readdirOrEmpty(dir)) {
+        signal.throwIfAborted();
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (info === undefined) continue;
+        if (parseSegmentFileName(name) !== undefined) {
+          segments.bytes += info.size;
+          segments.modifiedAt = Math.max(segments.modifiedAt, info.mtimeMs);
+        } else {
+          temp.bytes += info.size;
+          temp.modifiedAt = Math.max(temp.modifiedAt, info.mtimeMs);
+          temp.count += 1;
+        }
+      }
+      const base = { ownerId: id, owner: "upload", storageRef: id } as const;
+      entries.push({ ...base, kind: "segments", name: `uploads/${id}/`, ...segments });
+      if (temp.count > 0) {
+        entries.push({
+          ...base,
+          kind: "temp",
+          name: `uploads/${id}/ (${temp.count} temp)`,
+          bytes: temp.bytes,
+          modifiedAt: temp.modifiedAt,
+        });
+      }
+    }
+    for (const name of await readdirOrEmpty(this.#videosDir)) {
+      const videoId = name.endsWith(".video") ? name.slice(0, -".video".length) : "";
+      if (!isValidId(videoId)) continue;
+      const info = await stat(join(this.#videosDir, name)).catch(() => undefined);
+      if (info === undefined || !info.isFile()) continue;
+      entries.push({
+        ownerId: videoId,
+        owner: "video",
+        kind: "video",
+        bytes: info.size,
+        name: `videos/${name}`,
+        modifiedAt: info.mtimeMs,
+        videoKey: videoId,
+      });
+    }
+    return entries;
+  }
+
   async assemble(
     upload: UploadHandle,
     segments: readonly StoredSegment[],
@@ -226,7 +286,7 @@ export class DiskStore implements SegmentStore, VideoStore {
       return { key: videoId, size: total, sha256 };
     } catch (error) {
       await rm(tempPath, { force: true });
-      throw error;
+      throw isDiskFull(error) ? storageFull(error, `video ${videoId}`) : error;
     }
   }
 
@@ -267,6 +327,13 @@ export class DiskStore implements SegmentStore, VideoStore {
   }
 }
 
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  return readdir(dir).catch((error: unknown) => {
+    if (notFound(error)) return [] as string[];
+    throw error;
+  });
+}
+
 /**
  * A stream that died because the request was aborted or the sender went away is reported as
  * what it is for the upload: the signal's reason (a cancel), or a body cut off midway.
@@ -280,6 +347,7 @@ function normalizeStreamError(
 ): unknown {
   if (signal.aborted) return signal.reason ?? error;
   const code = (error as NodeJS.ErrnoException).code;
+  if (isDiskFull(error)) return storageFull(error, `segment ${index}`);
   if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ABORT_ERR") {
     return new BodyIncompleteError(`segment ${index} was cut off after ${received} of ${expected} bytes`, {
       cause: error,
@@ -287,4 +355,14 @@ function normalizeStreamError(
     });
   }
   return error;
+}
+
+/** No room on the data folder's disk: a stable `storage_full` (507), with the system error as its cause. */
+function storageFull(error: unknown, what: string): StorageFullError {
+  return new StorageFullError(`the data folder's disk is full: ${what} does not fit`, { cause: error });
+}
+
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOSPC" || code === "EDQUOT";
 }

@@ -1,16 +1,19 @@
-import {
-  type AssembledVideo,
-  type ByteRange,
-  type PresignedSegmentUpload,
-  type Remnant,
-  type SegmentSizeLimits,
-  type SegmentStore,
-  type SegmentWrite,
-  StorageUnavailableError,
-  type StoredSegment,
-  type UploadHandle,
-  type VideoStore,
+import type {
+  AssembledVideo,
+  ByteRange,
+  PresignedSegmentUpload,
+  Remnant,
+  SegmentSizeLimits,
+  SegmentStore,
+  SegmentWrite,
+  StoredEntry,
+  StoredSegment,
+  UploadHandle,
+  VideoStore,
 } from "@cleancut/core";
+import { type Fault, FaultGate, storageFailure } from "../faults/fault-gate.js";
+
+export type { Fault };
 
 type StoreMethod = Exclude<
   keyof (SegmentStore & VideoStore),
@@ -19,22 +22,12 @@ type StoreMethod = Exclude<
 
 const never = new AbortController().signal;
 
-export type Fault =
-  /** The next `times` calls fail (Infinity: until cleared). */
-  | { kind: "fail"; times: number; error?: () => Error }
-  /** Calls wait `ms` before reaching the real store. */
-  | { kind: "delay"; ms: number }
-  /** Calls never answer until their signal aborts or the fault is cleared. */
-  | { kind: "hang" };
-
 /**
  * Wraps a real store and makes it misbehave on command. The bytes still go to the real store:
  * this is a fault layer, not a fake.
  */
 export class FaultInjectingStore implements SegmentStore, VideoStore {
-  readonly #faults = new Map<StoreMethod, Fault>();
-  readonly #calls = new Map<StoreMethod, number>();
-  readonly #releases = new Set<() => void>();
+  readonly #faults = new FaultGate<StoreMethod>(storageFailure);
 
   /** The optional capabilities of the inner store, and only those: a disk store stays without them. */
   readonly presignSegmentUpload?: (
@@ -76,36 +69,20 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
   }
 
   inject(method: StoreMethod, fault: Fault): void {
-    this.#faults.set(method, { ...fault });
+    this.#faults.inject(method, fault);
   }
 
+  /** Removes one fault (or all) and lets every delayed or hanging call go on. */
   clear(method?: StoreMethod): void {
-    if (method === undefined) this.#faults.clear();
-    else this.#faults.delete(method);
-    for (const release of this.#releases) release();
-    this.#releases.clear();
+    this.#faults.clear(method);
   }
 
   calls(method: StoreMethod): number {
-    return this.#calls.get(method) ?? 0;
+    return this.#faults.calls(method);
   }
 
-  async #gate(method: StoreMethod, signal: AbortSignal): Promise<void> {
-    this.#calls.set(method, this.calls(method) + 1);
-    const fault = this.#faults.get(method);
-    if (fault === undefined) return;
-    switch (fault.kind) {
-      case "fail":
-        if (fault.times <= 0) return;
-        fault.times -= 1;
-        throw fault.error?.() ?? new StorageUnavailableError(`injected fault: ${method} failed`);
-      case "delay":
-        await waitOrAbort(fault.ms, signal, this.#releases);
-        return;
-      case "hang":
-        await waitOrAbort(Number.POSITIVE_INFINITY, signal, this.#releases);
-        return;
-    }
+  #gate(method: StoreMethod, signal: AbortSignal): Promise<void> {
+    return this.#faults.pass(method, signal);
   }
 
   async beginUpload(uploadId: string, contentType: string, signal: AbortSignal): Promise<string> {
@@ -137,6 +114,10 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
     await this.#gate("discardUpload", signal);
     return this.inner.discardUpload(upload, signal);
   }
+  async listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]> {
+    await this.#gate("listStoredEntries", signal);
+    return this.inner.listStoredEntries(signal);
+  }
   async assemble(
     upload: UploadHandle,
     segments: readonly StoredSegment[],
@@ -165,24 +146,4 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
     await this.#gate("deleteVideo", signal);
     return this.inner.deleteVideo(key, signal);
   }
-}
-
-function waitOrAbort(ms: number, signal: AbortSignal, releases: Set<() => void>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted();
-    const finish = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      releases.delete(finish);
-      resolve();
-    };
-    const onAbort = () => {
-      clearTimeout(timer);
-      releases.delete(finish);
-      reject(signal.reason);
-    };
-    const timer = Number.isFinite(ms) ? setTimeout(finish, ms) : undefined;
-    releases.add(finish);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

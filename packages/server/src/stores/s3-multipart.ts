@@ -3,6 +3,7 @@ import {
   DeleteObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   ListPartsCommand,
   type Part,
   type S3Client,
@@ -71,9 +72,18 @@ export class S3MultipartRequests {
     }
   }
 
-  /** The upload ids of the multipart uploads in progress at exactly `key`. */
+  /** The upload ids of the multipart uploads in progress at exactly `key` (a prefix listing, filtered). */
   async listUploads(key: string, signal: AbortSignal): Promise<string[]> {
-    const ids: string[] = [];
+    const found = await this.listUploadsUnder(key, signal);
+    return found.filter((upload) => upload.key === key).map((upload) => upload.uploadId);
+  }
+
+  /** Every multipart upload in progress under `prefix` (all pages), with when it was started. */
+  async listUploadsUnder(
+    prefix: string,
+    signal: AbortSignal,
+  ): Promise<Array<{ key: string; uploadId: string; initiated: number | undefined }>> {
+    const found: Array<{ key: string; uploadId: string; initiated: number | undefined }> = [];
     let keyMarker: string | undefined;
     let idMarker: string | undefined;
     try {
@@ -81,22 +91,56 @@ export class S3MultipartRequests {
         const page = await this.client.send(
           new ListMultipartUploadsCommand({
             Bucket: this.bucket,
-            Prefix: key,
+            Prefix: prefix,
             ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
             ...(idMarker === undefined ? {} : { UploadIdMarker: idMarker }),
           }),
           { abortSignal: signal },
         );
         for (const upload of page.Uploads ?? []) {
-          if (upload.Key === key && upload.UploadId !== undefined) ids.push(upload.UploadId);
+          if (upload.Key === undefined || upload.UploadId === undefined) continue;
+          found.push({ key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated?.getTime() });
         }
-        if (!page.IsTruncated) return ids;
+        if (!page.IsTruncated) return found;
         keyMarker = page.NextKeyMarker;
         idMarker = page.NextUploadIdMarker;
-        if (keyMarker === undefined && idMarker === undefined) return ids;
+        if (keyMarker === undefined && idMarker === undefined) return found;
       }
     } catch (error) {
-      throw s3Failure(error, signal, `listing the multipart uploads of ${key}`);
+      throw s3Failure(error, signal, `listing the multipart uploads under ${prefix}`);
+    }
+  }
+
+  /** Every object under `prefix` (all pages of ListObjectsV2). */
+  async listObjectsUnder(
+    prefix: string,
+    signal: AbortSignal,
+  ): Promise<Array<{ key: string; size: number; lastModified: number | undefined }>> {
+    const found: Array<{ key: string; size: number; lastModified: number | undefined }> = [];
+    let token: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+          { abortSignal: signal },
+        );
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined) continue;
+          found.push({
+            key: object.Key,
+            size: object.Size ?? 0,
+            lastModified: object.LastModified?.getTime(),
+          });
+        }
+        token = page.NextContinuationToken;
+        if (!page.IsTruncated || token === undefined) return found;
+      }
+    } catch (error) {
+      throw s3Failure(error, signal, `listing the objects under ${prefix}`);
     }
   }
 

@@ -20,6 +20,7 @@ import {
   SegmentsMissingError,
   type SegmentWrite,
   StorageUnavailableError,
+  type StoredEntry,
   type StoredSegment,
   UnsupportedOperationError,
   type UploadHandle,
@@ -27,7 +28,7 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 import { type BackoffPolicy, backoffDelay, sleep } from "../cancel/backoff.js";
-import { assertValidId } from "../ids.js";
+import { assertValidId, isValidId } from "../ids.js";
 import { createS3Client } from "./s3-client.js";
 import { callS3, errorName, mapS3Error } from "./s3-errors.js";
 import { S3MultipartRequests } from "./s3-multipart.js";
@@ -242,6 +243,50 @@ export class S3Store implements SegmentStore, VideoStore {
       }
       await sleep(backoffDelay(this.#discard.backoff, round), signal);
     }
+  }
+
+  /**
+   * ListMultipartUploads and ListObjectsV2 under the key prefix (every page): one `segments`
+   * entry per multipart upload (its parts summed with ListParts; `storageRef` is its UploadId)
+   * and one `video` entry per object. Both are filed under the upload id the key names.
+   */
+  async listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]> {
+    const entries: StoredEntry[] = [];
+    const ownerOf = (key: string) => {
+      const id = key.slice(this.#prefix.length);
+      return key.startsWith(this.#prefix) && isValidId(id) ? id : undefined;
+    };
+    for (const upload of await this.#requests.listUploadsUnder(this.#prefix, signal)) {
+      const ownerId = ownerOf(upload.key);
+      if (ownerId === undefined) continue;
+      const parts = await this.#requests.listParts(upload.key, upload.uploadId, signal);
+      // Gone between the two listings (aborted or completed meanwhile): nothing to report.
+      if (parts === undefined) continue;
+      const lastPart = Math.max(0, ...parts.map((part) => part.LastModified?.getTime() ?? 0));
+      entries.push({
+        ownerId,
+        owner: "upload",
+        kind: "segments",
+        bytes: parts.reduce((sum, part) => sum + (part.Size ?? 0), 0),
+        name: `${upload.key} multipart upload ${upload.uploadId} (${parts.length} parts)`,
+        modifiedAt: Math.max(upload.initiated ?? 0, lastPart),
+        storageRef: upload.uploadId,
+      });
+    }
+    for (const object of await this.#requests.listObjectsUnder(this.#prefix, signal)) {
+      const ownerId = ownerOf(object.key);
+      if (ownerId === undefined) continue;
+      entries.push({
+        ownerId,
+        owner: "upload",
+        kind: "video",
+        bytes: object.size,
+        name: object.key,
+        modifiedAt: object.lastModified ?? 0,
+        videoKey: object.key,
+      });
+    }
+    return entries;
   }
 
   async assemble(

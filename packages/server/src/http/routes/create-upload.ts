@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   type CreateUploadRequest,
   type CreateUploadResponse,
@@ -12,14 +13,19 @@ import type { FastifyInstance } from "fastify";
 import { hashToken, newId, newToken } from "../../ids.js";
 import { requireApiKey } from "../auth.js";
 import type { AppContext } from "../context.js";
+import { OpenUploadCap } from "../open-upload-cap.js";
 import { errorResponses } from "../schemas.js";
 
 const acceptedContentType = /^(video\/[\w.+-]+|application\/(octet-stream|mp4|ogg|x-matroska))$/i;
 
 export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): void {
+  const cap = new OpenUploadCap(ctx.repository, ctx.config.maxOpenUploadsPerClient);
+  const rate = ctx.config.createRateLimit;
   app.post<{ Body: CreateUploadRequest }>(
     "/v1/uploads",
     {
+      // Per client address (see app.ts for the limiter and its answer).
+      config: rate === false ? {} : { rateLimit: { max: rate.max, timeWindow: rate.windowMs } },
       schema: {
         summary: "Start an upload",
         description:
@@ -55,7 +61,7 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
             },
             required: ["id", "token", "segmentSize", "segmentCount", "expiresAt", "mode"],
           },
-          ...errorResponses(400, 401, 403, 413, 415),
+          ...errorResponses(400, 401, 403, 413, 415, 429),
         },
       },
     },
@@ -105,28 +111,32 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
       const signal = new AbortController().signal;
       const id = newId();
       const token = newToken();
-      const now = Date.now();
-      const storageRef = await ctx.store.beginUpload(id, contentType, signal);
-      const record = await ctx.repository
-        .createUpload(
-          {
-            id,
-            tokenHash: hashToken(token),
-            filename,
-            contentType,
-            size,
-            segmentSize,
-            segmentCount: layout.segmentCount,
-            storageRef,
-            createdAt: now,
-            expiresAt: now + ctx.config.uploadTtlMs,
-          },
-          signal,
-        )
-        .catch(async (error: unknown) => {
-          await ctx.store.discardUpload({ id, storageRef }, signal);
-          throw error;
-        });
+      const owner = ownerOf(request.ip);
+      const record = await cap.run(owner, signal, async () => {
+        const now = Date.now();
+        const storageRef = await ctx.store.beginUpload(id, contentType, signal);
+        return ctx.repository
+          .createUpload(
+            {
+              id,
+              tokenHash: hashToken(token),
+              filename,
+              contentType,
+              size,
+              segmentSize,
+              segmentCount: layout.segmentCount,
+              storageRef,
+              createdAt: now,
+              expiresAt: now + ctx.config.uploadTtlMs,
+              owner,
+            },
+            signal,
+          )
+          .catch(async (error: unknown) => {
+            await ctx.store.discardUpload({ id, storageRef }, signal);
+            throw error;
+          });
+      });
       request.log.info({ uploadId: id, size, segmentCount: layout.segmentCount, mode }, "upload created");
       const body: CreateUploadResponse = {
         id,
@@ -139,6 +149,11 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
       return reply.code(201).header("location", `/v1/uploads/${id}`).send(body);
     },
   );
+}
+
+/** The client an upload counts against: its address (hashed, so the database keeps no IP). */
+function ownerOf(address: string): string {
+  return `addr:${createHash("sha256").update(address).digest("base64url").slice(0, 22)}`;
 }
 
 function hasControlCharacters(text: string): boolean {

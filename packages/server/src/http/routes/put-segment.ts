@@ -50,6 +50,8 @@ export function registerPutSegment(app: FastifyInstance, ctx: AppContext): void 
             opSignal,
           );
           await ctx.repository.recordSegment(record.id, segment, opSignal);
+          // Counted once stored and recorded: a write cut off by a cancel is not "received".
+          ctx.operations.metrics.segmentBytesReceived.inc(segment.size);
           return segment;
         });
         return reply.code(201).send(stored);
