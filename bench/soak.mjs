@@ -28,7 +28,7 @@ ${result.concurrent} uploads at once for ${result.seconds} s against one \`clean
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 | ${result.uploadsPerSecond} | ${result.cancelsPerSecond} | ${result.completed} | ${result.cancelled} | ${result.unverified} | ${result.failures} | ${result.cancelToVerifiedMs?.median} | ${result.cancelToVerifiedMs?.p99} | ${result.cancelToVerifiedMs?.max} | ${result.leftoverFiles} | ${result.leftoverBytes} |
 
-Server over time (one sample a minute): RSS MiB ${over(everyMinute.map((s) => `${s.t}s ${s.rssMiB}`))}; open fds ${over(everyMinute.map((s) => `${s.t}s ${s.fds}`))}.
+Server over time (one sample a minute): RSS MiB ${over(everyMinute.map((s) => `${s.t}s ${s.rssMiB}`))}; JavaScript heap used MiB ${over(everyMinute.map((s) => `${s.t}s ${s.heapUsedMiB ?? "-"}`))}; Buffers (external) MiB ${over(everyMinute.map((s) => `${s.t}s ${s.externalMiB ?? "-"}`))}; open fds ${over(everyMinute.map((s) => `${s.t}s ${s.fds}`))}.
 RSS first/max/last: ${result.serverRssMiB.first}/${result.serverRssMiB.max}/${result.serverRssMiB.last} MiB; fds first/max/last: ${result.serverFds.first}/${result.serverFds.max}/${result.serverFds.last}.
 ${result.errors.length > 0 ? `\nErrors seen: ${result.errors.join("; ")}\n` : ""}`;
   await writeFile(new URL("soak.md", results), md);

@@ -13,11 +13,24 @@ import { makeVideoLikeFile } from "./video-like-file.mjs";
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-async function processSample(pid) {
+async function processSample(pid, url) {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const rss = /VmRSS:\s+(\d+) kB/.exec(status);
   const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
-  return { rssMiB: rss ? Math.round(Number(rss[1]) / 102.4) / 10 : undefined, fds: fds.length };
+  // The JavaScript heap as the server reports it: tells a leak in our objects from memory the
+  // allocator keeps after a peak (RSS alone cannot).
+  const metrics = await fetch(`${url}/metrics`)
+    .then((response) => response.text())
+    .catch(() => "");
+  const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics);
+  const external = /^nodejs_external_memory_bytes (\S+)$/m.exec(metrics);
+  const mib = (match) => (match ? Math.round(Number(match[1]) / 104857.6) / 10 : undefined);
+  return {
+    rssMiB: rss ? Math.round(Number(rss[1]) / 102.4) / 10 : undefined,
+    heapUsedMiB: mib(heap),
+    externalMiB: mib(external),
+    fds: fds.length,
+  };
 }
 
 async function filesUnder(dir) {
@@ -65,9 +78,12 @@ export async function runSoak({
   const cancelMs = [];
   const errors = [];
   const sampler = setInterval(async () => {
-    samples.push({ t: Math.round((Date.now() - startedAt) / 1000), ...(await processSample(server.pid)) });
+    samples.push({
+      t: Math.round((Date.now() - startedAt) / 1000),
+      ...(await processSample(server.pid, server.url)),
+    });
   }, 1000);
-  samples.push({ t: 0, ...(await processSample(server.pid)) });
+  samples.push({ t: 0, ...(await processSample(server.pid, server.url)) });
 
   async function oneUpload() {
     const file = files[Math.floor(random() * files.length)];
@@ -121,7 +137,10 @@ export async function runSoak({
   // still holds itself; let it settle (reaper sweeps), then sample once more and list what it holds.
   await getGlobalDispatcher().close();
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  samples.push({ t: Math.round((Date.now() - startedAt) / 1000), ...(await processSample(server.pid)) });
+  samples.push({
+    t: Math.round((Date.now() - startedAt) / 1000),
+    ...(await processSample(server.pid, server.url)),
+  });
   const leftovers = [
     ...(await filesUnder(join(server.dataDir, "uploads"))),
     ...(await filesUnder(join(server.dataDir, "videos"))),
