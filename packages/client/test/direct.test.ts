@@ -1,8 +1,10 @@
 import { UploadCancelledError } from "@cleancut/core";
 import { request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../server/test/support/postgres.js";
-import { createTestBucket, type TestBucket } from "../../server/test/support/s3-bucket.js";
+import {
+  type ProductionTestServer,
+  startProductionTestServer,
+} from "../../server/test/support/production-server.js";
 import {
   ApiClient,
   createUpload,
@@ -15,9 +17,7 @@ import {
 import {
   RecordingTransport,
   randomFile,
-  removeDir,
   sha256Hex,
-  startTestServer,
   type TestServer,
   testVideo,
   waitUntil,
@@ -25,25 +25,20 @@ import {
 
 const MiB = 1024 * 1024;
 const segmentSize = 5 * MiB;
+let production: ProductionTestServer;
 let t: TestServer;
 let s3Origin: string;
-let database: TestDatabase;
-let testBucket: TestBucket;
 
 beforeAll(async () => {
-  testBucket = await createTestBucket("cdirect");
-  s3Origin = testBucket.origin;
-  database = await createTestDatabase();
-  t = await startTestServer({ databaseUrl: database.url, storage: "s3", s3: testBucket.settings });
+  production = await startProductionTestServer("cdirect");
+  t = production.server;
+  s3Origin = production.bucket.origin;
 });
 afterAll(async () => {
-  await t?.close();
-  await removeDir(t?.dataDir ?? "");
-  await database?.drop();
-  await testBucket?.drop();
+  await production?.close();
 });
 
-const expectNothingInBucket = (uploadId: string) => testBucket.expectNothingFor(uploadId);
+const expectNothingInBucket = (uploadId: string) => production.bucket.expectNothingFor(uploadId);
 
 /**
  * A real network transport whose PUTs to S3 trickle their body (64 KiB every 10 ms), so a

@@ -1,36 +1,26 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, sha256Hex } from "./support/api.js";
-import { removeDir, startTestServer, type TestServer } from "./support/harness.js";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
-import { createTestBucket, type TestBucket } from "./support/s3-bucket.js";
+import type { TestServer } from "./support/harness.js";
+import { type ProductionTestServer, startProductionTestServer } from "./support/production-server.js";
 
 const MiB = 1024 * 1024;
 const segmentSize = 5 * MiB;
+let production: ProductionTestServer;
 let t: TestServer;
 let api: Api;
-let database: TestDatabase;
-let testBucket: TestBucket;
 
 /**
  * The production setup: S3-compatible store (real Swift) and PostgreSQL, over real HTTP. The
  * cancel scenarios run on it in cancel.test.ts (proxied and direct).
  */
 beforeAll(async () => {
-  testBucket = await createTestBucket("e2e");
-  database = await createTestDatabase();
-  t = await startTestServer({
-    databaseUrl: database.url,
-    storage: "s3",
-    s3: testBucket.settings,
-  });
+  production = await startProductionTestServer("e2e");
+  t = production.server;
   api = new Api(t.url);
 });
 afterAll(async () => {
-  await t?.close();
-  await removeDir(t?.dataDir ?? "");
-  await database?.drop();
-  await testBucket?.drop();
+  await production?.close();
 });
 
 describe("S3 store + PostgreSQL, end to end", () => {

@@ -5,40 +5,30 @@ import type { CreateUploadResponse, PresignSegmentResponse } from "@cleancut/cor
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, randomFile, sha256Hex, sliceSegment } from "./support/api.js";
 import { removeDir, startTestServer, type TestServer } from "./support/harness.js";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
-import { createTestBucket, type TestBucket } from "./support/s3-bucket.js";
+import { type ProductionTestServer, startProductionTestServer } from "./support/production-server.js";
 import { waitFor } from "./support/wait.js";
 
 const MiB = 1024 * 1024;
 const segmentSize = 5 * MiB;
+let production: ProductionTestServer;
 let t: TestServer;
 let api: Api;
 let client: S3Client;
-let database: TestDatabase;
-let testBucket: TestBucket;
 let bucket: string;
 
 /** Direct uploads on the production setup: real Swift s3api and PostgreSQL, over real HTTP. */
 beforeAll(async () => {
-  testBucket = await createTestBucket("direct");
-  client = testBucket.client;
-  bucket = testBucket.name;
-  database = await createTestDatabase();
-  t = await startTestServer({
-    databaseUrl: database.url,
-    storage: "s3",
-    s3: testBucket.settings,
-  });
+  production = await startProductionTestServer("direct");
+  t = production.server;
+  client = production.bucket.client;
+  bucket = production.bucket.name;
   api = new Api(t.url);
 });
 afterAll(async () => {
-  await t?.close();
-  await removeDir(t?.dataDir ?? "");
-  await database?.drop();
-  await testBucket?.drop();
+  await production?.close();
 });
 
-const expectNothingInBucket = (uploadId: string) => testBucket.expectNothingFor(uploadId);
+const expectNothingInBucket = (uploadId: string) => production.bucket.expectNothingFor(uploadId);
 
 function createDirect(size: number): Promise<CreateUploadResponse> {
   return api.create(size, segmentSize, { mode: "direct" });
