@@ -53,41 +53,21 @@ log_level = WARNING
 CONF
 }
 
-{
-  common_default "${account_port}" cleancut-swift-account
-  cat <<CONF
+# The account, container and object servers differ only by their kind and port.
+for kind in account container object; do
+  port_var="${kind}_port"
+  {
+    common_default "${!port_var}" "cleancut-swift-${kind}"
+    cat <<CONF
 
 [pipeline:main]
-pipeline = account-server
+pipeline = ${kind}-server
 
-[app:account-server]
-use = egg:swift#account
+[app:${kind}-server]
+use = egg:swift#${kind}
 CONF
-} >"${conf}/account-server.conf"
-
-{
-  common_default "${container_port}" cleancut-swift-container
-  cat <<CONF
-
-[pipeline:main]
-pipeline = container-server
-
-[app:container-server]
-use = egg:swift#container
-CONF
-} >"${conf}/container-server.conf"
-
-{
-  common_default "${object_port}" cleancut-swift-object
-  cat <<CONF
-
-[pipeline:main]
-pipeline = object-server
-
-[app:object-server]
-use = egg:swift#object
-CONF
-} >"${conf}/object-server.conf"
+  } >"${conf}/${kind}-server.conf"
+done
 
 # s3api sits after `cache` (it refuses to work without the memcache filter; no memcached has
 # to run: a missing one only means no caching) and before tempauth, which checks the signature.
