@@ -29,6 +29,7 @@ import { createUpload, NodeFileSource } from "@cleancut/client/node";
 import pg from "pg";
 import { startServerProcess } from "./lib/server-process.mjs";
 import { quantile, summary } from "./lib/stats.mjs";
+import { timedUpload } from "./lib/timed-upload.mjs";
 import { makeVideoLikeFile } from "./lib/video-like-file.mjs";
 
 const MiB = 1024 * 1024;
@@ -115,17 +116,10 @@ async function deleteVideo(endpoint, videoId, token) {
 async function uploadOnce(setup, path) {
   const source = await NodeFileSource.open(path);
   const upload = createUpload(source, { endpoint: setup.url, segmentSize, concurrency, mode: setup.mode });
-  const started = performance.now();
-  let uploadedAt;
-  upload.on("state", (state) => {
-    if (state === "completing" && uploadedAt === undefined) uploadedAt = performance.now();
-  });
-  upload.start();
-  const video = await upload.done;
-  const finished = performance.now();
+  const { video, uploadMs, totalMs } = await timedUpload(upload);
   await source.close();
   await deleteVideo(setup.url, video.videoId, upload.token);
-  return { uploadMs: (uploadedAt ?? finished) - started, totalMs: finished - started };
+  return { uploadMs, totalMs };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,21 @@
+/**
+ * Runs a created Upload to its end and times it: until every segment was stored (progress at
+ * 100 % or the switch to `completing`, whichever comes first) and until complete answered.
+ */
+export async function timedUpload(upload) {
+  const started = performance.now();
+  let uploadedAt;
+  const stored = () => {
+    uploadedAt ??= performance.now();
+  };
+  upload.on("progress", (progress) => {
+    if (progress.bytesSent >= progress.totalBytes) stored();
+  });
+  upload.on("state", (state) => {
+    if (state === "completing") stored();
+  });
+  upload.start();
+  const video = await upload.done;
+  const finished = performance.now();
+  return { video, uploadMs: (uploadedAt ?? finished) - started, totalMs: finished - started };
+}
