@@ -15,6 +15,12 @@ export interface SegmentWrite {
   sha256?: string;
 }
 
+/** The first bytes of a segment that is not complete yet (see `SegmentStore.savePartialSegment`). */
+export interface PartialSegment {
+  index: number;
+  bytes: Uint8Array;
+}
+
 export interface SegmentSizeLimits {
   min: number;
   max: number;
@@ -84,6 +90,27 @@ export interface SegmentStore {
     body: AsyncIterable<Uint8Array>,
     signal: AbortSignal,
   ): Promise<StoredSegment>;
+
+  /**
+   * Keeps the first bytes of segment `index` when the request carrying them ended before the
+   * segment was full (a tus PATCH may end at any byte), until a later request brings the rest.
+   * At most one partial segment per upload: writing one replaces any earlier one, atomically
+   * (a reader sees the old bytes or the new, never a mix). It is never listed by
+   * `listSegments`; `listRemnants` and `listStoredEntries` (kind `temp`) list it, and
+   * `discardUpload` removes it.
+   */
+  savePartialSegment(
+    upload: UploadHandle,
+    index: number,
+    bytes: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<void>;
+
+  /** The partial segment `savePartialSegment` kept, or undefined when there is none. */
+  loadPartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<PartialSegment | undefined>;
+
+  /** Removes the upload's partial segment. Removing one that is not there succeeds. */
+  deletePartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<void>;
 
   /** The complete segments storage holds, by index. Listed from storage, never from a cache. */
   listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]>;

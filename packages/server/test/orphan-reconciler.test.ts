@@ -41,6 +41,8 @@ interface Setup {
   plantUpload(t: TestServer, id: string): Promise<void>;
   /** A finished video that no videos row points at. */
   plantVideo(t: TestServer, id: string): Promise<void>;
+  /** A partial segment, saved through the store (on disk into the upload's folder, made if missing). */
+  plantPartial(t: TestServer, id: string): Promise<void>;
   /** What storage holds, listed straight from the storage (not through the store). */
   rawListing(t: TestServer): Promise<string[]>;
 }
@@ -76,6 +78,10 @@ function diskSqlite(): Setup {
     },
     async plantVideo(t, id) {
       await writeFile(join(t.dataDir, "videos", `${id}.video`), randomBytes(3000));
+    },
+    async plantPartial(t, id) {
+      await mkdir(join(t.dataDir, "uploads", id), { recursive: true });
+      await t.server.store.savePartialSegment({ id, storageRef: id }, 1, randomBytes(1000), never);
     },
     async rawListing(t) {
       const files = [
@@ -142,6 +148,9 @@ function s3Postgres(): Setup {
     async plantVideo(_t, id) {
       const { client, name } = need();
       await client.send(new PutObjectCommand({ Bucket: name, Key: `videos/${id}`, Body: randomBytes(3000) }));
+    },
+    async plantPartial(t, id) {
+      await t.server.store.savePartialSegment({ id, storageRef: id }, 1, randomBytes(1000), never);
     },
     async rawListing() {
       const { client, name } = need();
@@ -249,6 +258,42 @@ describe.each([diskSqlite(), s3Postgres()])("orphan reconciler: $name", (setup) 
       expect(again.orphans).toEqual([]);
       const entries = await t.server.store.listStoredEntries(never);
       expect(entries.map((entry) => entry.ownerId)).toEqual([keep.id]);
+    });
+
+    it("a partial segment of an unknown or cancelled upload is removed with the rest of its storage", async () => {
+      const keep = await uploadWithSegment();
+      live.push(keep);
+      await setup.plantPartial(t, keep.id);
+      const cancelled = await uploadWithSegment();
+      expect([200, 202]).toContain((await api.cancel(cancelled)).status);
+      await waitFor(
+        async () => (await api.status(cancelled)).body.state === "cancelled",
+        "a verified cancel",
+      );
+      await setup.plantPartial(t, cancelled.id);
+      const withSegments = newId();
+      await setup.plantUpload(t, withSegments);
+      await setup.plantPartial(t, withSegments);
+      const partialOnly = newId();
+      await setup.plantPartial(t, partialOnly);
+      const orphans = [cancelled.id, withSegments, partialOnly].sort();
+
+      const dry = await reconcile(t, { dryRun: true, graceMs: 0 });
+      expect(orphanIds(dry)).toEqual(orphans);
+      for (const id of orphans) {
+        expect(dry.orphans.filter((orphan) => orphan.id === id && orphan.kind === "temp")).not.toEqual([]);
+      }
+      expect(dry.orphans.find((orphan) => orphan.id === cancelled.id)?.reason).toBe("upload_cancelled");
+
+      const real = await reconcile(t, { dryRun: false, graceMs: 0 });
+      expect(real.failed).toEqual([]);
+      expect(real.removed).toBe(real.orphans.length);
+      const after = await setup.rawListing(t);
+      for (const id of orphans) expect(mentions(after, id)).toEqual([]);
+      const entries = await t.server.store.listStoredEntries(never);
+      expect([...new Set(entries.map((entry) => entry.ownerId))]).toEqual([keep.id]);
+      const kept = await t.server.store.loadPartialSegment({ id: keep.id, storageRef: keep.id }, never);
+      expect(kept?.index).toBe(1);
     });
 
     it("storage left behind by a cancelled upload is an orphan; a fresh orphan waits out the grace period", async () => {

@@ -316,6 +316,95 @@ describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
     await t.assertNothingLeft(upload);
   });
 
+  describe("partial segment", () => {
+    const mine = (entries: Awaited<ReturnType<Store["listStoredEntries"]>>, upload: UploadHandle) =>
+      entries.filter((entry) => entry.ownerId === upload.id && entry.kind === "temp");
+
+    it("loads what was saved; a save with another index replaces it, and only one is kept", async () => {
+      const upload = await begin();
+      expect(await store.loadPartialSegment(upload, never)).toBeUndefined();
+      const empty = await store.listRemnants(upload, never);
+      const first = randomBytes(1000);
+      await store.savePartialSegment(upload, 3, first, never);
+      const loaded = await store.loadPartialSegment(upload, never);
+      expect(loaded?.index).toBe(3);
+      expect(Buffer.from(loaded!.bytes).equals(first)).toBe(true);
+      const withFirst = await store.listRemnants(upload, never);
+      // Counted without the disk store's placeholder for an empty folder.
+      const counted = (remnants: typeof empty) => remnants.filter((remnant) => remnant.name !== ".");
+      expect(counted(withFirst).length).toBe(counted(empty).length + 1);
+
+      const second = randomBytes(2500);
+      await store.savePartialSegment(upload, 4, second, never);
+      const replaced = await store.loadPartialSegment(upload, never);
+      expect(replaced?.index).toBe(4);
+      expect(Buffer.from(replaced!.bytes).equals(second)).toBe(true);
+      const withSecond = await store.listRemnants(upload, never);
+      expect(counted(withSecond).length).toBe(counted(withFirst).length);
+      expect(withSecond.filter((remnant) => remnant.index !== undefined)).toEqual([]);
+      await store.discardUpload(upload, never);
+    });
+
+    it("is not a segment: listRemnants and listStoredEntries (temp, under the upload id) list it", async () => {
+      const upload = await begin();
+      const segment = randomBytes(t.segmentSize);
+      await writeAll(upload, [segment]);
+      const bytes = randomBytes(4321);
+      await store.savePartialSegment(upload, 1, bytes, never);
+      expect(await store.listSegments(upload, never)).toEqual([
+        { index: 0, size: segment.length, sha256: sha256Of(segment) },
+      ]);
+      const remnants = await store.listRemnants(upload, never);
+      expect(remnants.filter((remnant) => remnant.index === undefined && remnant.size > 0)).toEqual([
+        expect.objectContaining({ size: expect.any(Number) }),
+      ]);
+      const temp = mine(await store.listStoredEntries(never), upload);
+      expect(temp).toEqual([expect.objectContaining({ owner: "upload", kind: "temp" })]);
+      expect(temp[0]!.bytes).toBeGreaterThanOrEqual(bytes.length);
+      if (store.deletesSegmentsIndividually) await store.deleteSegment(upload, 0, never);
+      await store.discardUpload(upload, never);
+    });
+
+    it("deletePartialSegment removes it and is idempotent", async () => {
+      const upload = await begin();
+      const before = await store.listRemnants(upload, never);
+      await store.savePartialSegment(upload, 0, randomBytes(100), never);
+      await store.deletePartialSegment(upload, never);
+      expect(await store.loadPartialSegment(upload, never)).toBeUndefined();
+      expect(await store.listRemnants(upload, never)).toEqual(before);
+      expect(mine(await store.listStoredEntries(never), upload)).toEqual([]);
+      await store.deletePartialSegment(upload, never);
+      await store.discardUpload(upload, never);
+    });
+
+    it("discardUpload removes it with the rest, and leaves nothing", async () => {
+      const upload = await begin();
+      await store.savePartialSegment(upload, 0, randomBytes(2000), never);
+      await store.discardUpload(upload, never);
+      expect(await store.listRemnants(upload, never)).toEqual([]);
+      expect(await store.loadPartialSegment(upload, never)).toBeUndefined();
+      expect((await store.listStoredEntries(never)).filter((entry) => entry.ownerId === upload.id)).toEqual(
+        [],
+      );
+      await t.assertNothingLeft(upload);
+    });
+
+    it("an already-aborted signal rejects and leaves nothing", async () => {
+      const upload = await begin();
+      const before = await store.listRemnants(upload, never);
+      const aborted = AbortSignal.abort(new Error("cancelled by the test"));
+      await expect(store.savePartialSegment(upload, 0, randomBytes(1000), aborted)).rejects.toThrow(
+        "cancelled by the test",
+      );
+      await expect(store.loadPartialSegment(upload, aborted)).rejects.toThrow("cancelled by the test");
+      await expect(store.deletePartialSegment(upload, aborted)).rejects.toThrow("cancelled by the test");
+      expect(await store.loadPartialSegment(upload, never)).toBeUndefined();
+      expect(await store.listRemnants(upload, never)).toEqual(before);
+      await store.discardUpload(upload, never);
+      expect(await store.listRemnants(upload, never)).toEqual([]);
+    });
+  });
+
   it("deleteVideo is idempotent for a video that never existed", async () => {
     const upload = await begin();
     const key = store instanceof S3Store ? store.objectKey(upload.id) : newId();

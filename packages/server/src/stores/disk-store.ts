@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import {
@@ -8,8 +8,10 @@ import {
   BodyIncompleteError,
   type ByteRange,
   DigestMismatchError,
+  InvalidSegmentIndexError,
   KiB,
   MiB,
+  type PartialSegment,
   type Remnant,
   type SegmentSizeLimits,
   type SegmentStore,
@@ -22,7 +24,15 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 import { assertValidId, isValidId } from "../ids.js";
-import { isSegmentFileForIndex, parseSegmentFileName, segmentFileName, tempFileName } from "./disk-names.js";
+import {
+  isSegmentFileForIndex,
+  parsePartialSegmentHeader,
+  parseSegmentFileName,
+  partialSegmentFileName,
+  partialSegmentHeader,
+  segmentFileName,
+  tempFileName,
+} from "./disk-names.js";
 import { hashingCounter } from "./hashing-counter.js";
 import { SyncBehindWriter } from "./sync-behind-writer.js";
 
@@ -115,6 +125,64 @@ export class DiskStore implements SegmentStore, VideoStore {
     }
   }
 
+  /**
+   * Header and bytes go to a dot-named temp file, are synced, and are renamed over the fixed
+   * `partialSegmentFileName`: the old partial segment (any index) is replaced in one step.
+   */
+  async savePartialSegment(
+    upload: UploadHandle,
+    index: number,
+    bytes: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<void> {
+    signal.throwIfAborted();
+    this.#checkIndex(index);
+    const dir = this.uploadDir(upload.id);
+    const tempPath = join(dir, tempFileName("partial", randomBytes(6).toString("hex")));
+    try {
+      // 'wx' and no mkdir: if the folder is gone the upload was discarded, and must stay so.
+      const file = await open(tempPath, "wx");
+      try {
+        // writeFile, not write: it loops until every byte is written.
+        await file.writeFile(partialSegmentHeader(index), { signal });
+        await file.writeFile(bytes, { signal });
+        // Synced before the rename, or a crash could leave the new name on empty bytes.
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      signal.throwIfAborted();
+      await rename(tempPath, join(dir, partialSegmentFileName));
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      if (signal.aborted) throw signal.reason ?? error;
+      if (notFound(error)) {
+        throw new StorageUnavailableError(`upload ${upload.id} has no storage folder`, { cause: error });
+      }
+      throw isDiskFull(error) ? storageFull(error, `partial segment ${index}`) : error;
+    }
+  }
+
+  async loadPartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<PartialSegment | undefined> {
+    signal.throwIfAborted();
+    const path = join(this.uploadDir(upload.id), partialSegmentFileName);
+    const file = await readFile(path, { signal }).catch((error: unknown) => {
+      if (notFound(error) && !signal.aborted) return undefined;
+      throw signal.aborted ? (signal.reason ?? error) : error;
+    });
+    if (file === undefined) return undefined;
+    const header = parsePartialSegmentHeader(file);
+    if (header === undefined) {
+      throw new StorageUnavailableError(`the partial segment of upload ${upload.id} has no readable header`);
+    }
+    return { index: header.index, bytes: file.subarray(header.offset) };
+  }
+
+  async deletePartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    await rm(join(this.uploadDir(upload.id), partialSegmentFileName), { force: true });
+  }
+
   async listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]> {
     signal.throwIfAborted();
     const dir = this.uploadDir(upload.id);
@@ -185,8 +253,9 @@ export class DiskStore implements SegmentStore, VideoStore {
 
   /**
    * A readdir of `uploads/` and `videos/`: per upload folder one `segments` entry (the folder
-   * and its segment files) and, when there are any, one `temp` entry (dot-named partial files);
-   * per `<videoId>.video` file one `video` entry. Other names are not this store's and are skipped.
+   * and its segment files) and, when there are any, one `temp` entry (dot-named temp files and
+   * the partial segment); per `<videoId>.video` file one `video` entry. Other names are not this
+   * store's and are skipped.
    */
   async listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]> {
     signal.throwIfAborted();
@@ -287,6 +356,14 @@ export class DiskStore implements SegmentStore, VideoStore {
     } catch (error) {
       await rm(tempPath, { force: true });
       throw isDiskFull(error) ? storageFull(error, `video ${videoId}`) : error;
+    }
+  }
+
+  #checkIndex(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.segmentSizeLimits.maxSegments) {
+      throw new InvalidSegmentIndexError(
+        `segment index ${index} is outside 0..${this.segmentSizeLimits.maxSegments - 1}`,
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 import type {
   AssembledVideo,
   ByteRange,
+  PartialSegment,
   PresignedSegmentUpload,
   Remnant,
   SegmentSizeLimits,
@@ -97,6 +98,23 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
   ): Promise<StoredSegment> {
     await this.#gate("writeSegment", signal);
     return this.inner.writeSegment(upload, write, body, signal);
+  }
+  async savePartialSegment(
+    upload: UploadHandle,
+    index: number,
+    bytes: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.#gate("savePartialSegment", signal);
+    return this.inner.savePartialSegment(upload, index, bytes, signal);
+  }
+  async loadPartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<PartialSegment | undefined> {
+    await this.#gate("loadPartialSegment", signal);
+    return this.inner.loadPartialSegment(upload, signal);
+  }
+  async deletePartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<void> {
+    await this.#gate("deletePartialSegment", signal);
+    return this.inner.deletePartialSegment(upload, signal);
   }
   async listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]> {
     await this.#gate("listSegments", signal);

@@ -12,6 +12,7 @@ import {
   InvalidSegmentIndexError,
   InvalidSegmentSizeError,
   MiB,
+  type PartialSegment,
   type PresignedSegmentUpload,
   RangeNotSatisfiableError,
   type Remnant,
@@ -34,6 +35,12 @@ import { callS3, errorName, mapS3Error } from "./s3-errors.js";
 import { S3MultipartRequests } from "./s3-multipart.js";
 import { hashStoredObject } from "./s3-object-hash.js";
 import { uploadCheckedPart } from "./s3-part-upload.js";
+import {
+  getPartialSegment,
+  partialSegmentKey,
+  partialSegmentOwner,
+  putPartialSegment,
+} from "./s3-partial-segment.js";
 import { presignGetUrl } from "./s3-presign-get.js";
 import { presignPartUpload } from "./s3-presign-part.js";
 import type { S3StoreOptions } from "./s3-store-options.js";
@@ -75,6 +82,9 @@ export type { RecordedSegmentsLookup, S3StoreCredentials, S3StoreOptions } from 
  * - Video keys: `assemble` returns the object key. Any key that is not under `keyPrefix`
  *   (such as a bare video id) names no object of this store: stat says absent, delete is a
  *   no-op. The object a racing complete made is covered by `discardUpload`/`listRemnants`.
+ * - Partial segment: one plain object at `<keyPrefix>partial/<uploadId>` (see
+ *   `s3-partial-segment.ts`); `listRemnants` heads it and `discardUpload` deletes it alongside
+ *   the multipart requests, concurrently, so a cancel waits no longer for it.
  */
 export class S3Store implements SegmentStore, VideoStore {
   readonly kind = "s3";
@@ -170,6 +180,29 @@ export class S3Store implements SegmentStore, VideoStore {
     return this.#requests.partSize(this.objectKey(upload.id), upload.storageRef, index + 1, signal);
   }
 
+  async savePartialSegment(
+    upload: UploadHandle,
+    index: number,
+    bytes: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<void> {
+    this.#checkIndex(index);
+    await putPartialSegment(this.client, this.#partialObject(upload.id), index, bytes, signal);
+  }
+
+  async loadPartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<PartialSegment | undefined> {
+    return getPartialSegment(this.client, this.#partialObject(upload.id), signal);
+  }
+
+  async deletePartialSegment(upload: UploadHandle, signal: AbortSignal): Promise<void> {
+    await this.#requests.deleteObject(this.#partialObject(upload.id).key, signal);
+  }
+
+  #partialObject(uploadId: string): { bucket: string; key: string } {
+    assertValidId(uploadId);
+    return { bucket: this.bucket, key: partialSegmentKey(this.#prefix, uploadId) };
+  }
+
   async listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]> {
     const parts = await this.#requests.listParts(this.objectKey(upload.id), upload.storageRef, signal);
     if (parts === undefined || parts.length === 0) return [];
@@ -187,6 +220,16 @@ export class S3Store implements SegmentStore, VideoStore {
   }
 
   async listRemnants(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]> {
+    const partialKey = this.#partialObject(upload.id).key;
+    const [remnants, partialSize] = await Promise.all([
+      this.#multipartRemnants(upload, signal),
+      this.#requests.headObject(partialKey, signal),
+    ]);
+    if (partialSize !== undefined) remnants.push({ name: partialKey, size: partialSize });
+    return remnants;
+  }
+
+  async #multipartRemnants(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]> {
     const key = this.objectKey(upload.id);
     const remnants: Remnant[] = [];
     // Once completed here, the upload's parts are the video's bytes (Swift keeps listing them
@@ -215,40 +258,61 @@ export class S3Store implements SegmentStore, VideoStore {
 
   async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void> {
     const key = this.objectKey(upload.id);
+    const partialKey = this.#partialObject(upload.id).key;
     // Completed by this process's `assemble`: the object is the video and its parts are the
-    // video's bytes; only stray multipart uploads at the key are removed.
+    // video's bytes; only stray multipart uploads at the key (and the partial segment, never
+    // part of the video) are removed.
     const completed = this.#assembled.has(key);
+    let partialLeft = true;
     for (let round = 1; ; round++) {
-      // Abort every multipart upload at the key: ours, and any other one that appeared.
-      const uploadIds = new Set([
-        ...(completed ? [] : [upload.storageRef]),
-        ...(await this.#requests.listUploads(key, signal)),
+      await Promise.all([
+        this.#discardMultipart(key, upload.storageRef, completed, signal),
+        partialLeft ? this.#requests.deleteObject(partialKey, signal) : undefined,
       ]);
-      for (const uploadId of uploadIds) await this.#requests.abort(key, uploadId, signal);
-      // A CompleteMultipartUpload racing the cancel may have made the object.
-      if (!completed) await this.#requests.deleteObject(key, signal);
-      // Verify: parts in flight may land after an abort and keep the upload alive.
-      const left =
-        !completed && (await this.#requests.listParts(key, upload.storageRef, signal)) !== undefined;
-      const others = await this.#requests.listUploads(key, signal);
-      if (!left && others.length === 0) {
+      // Verify: parts in flight may land after an abort and keep the upload alive, and a
+      // partial segment being saved may land after its delete.
+      const [parts, others, partial] = await Promise.all([
+        completed ? undefined : this.#requests.listParts(key, upload.storageRef, signal),
+        this.#requests.listUploads(key, signal),
+        this.#requests.headObject(partialKey, signal),
+      ]);
+      const left = parts !== undefined;
+      partialLeft = partial !== undefined;
+      if (!left && others.length === 0 && !partialLeft) {
         this.#written.forget(upload.id);
         return;
       }
       if (round >= this.#discard.rounds) {
         throw new StorageUnavailableError(
-          `multipart upload of ${key} still present after ${round} abort rounds; the next cleanup attempt retries`,
-          { details: { uploads: [...(left ? [upload.storageRef] : []), ...others] } },
+          `storage of ${key} still present after ${round} discard rounds; the next cleanup attempt retries`,
+          {
+            details: {
+              uploads: [...(left ? [upload.storageRef] : []), ...others],
+              ...(partialLeft ? { partialSegment: partialKey } : {}),
+            },
+          },
         );
       }
       await sleep(backoffDelay(this.#discard.backoff, round), signal);
     }
   }
 
+  /** One round of aborting every multipart upload at the key: ours, and any other one that appeared. */
+  async #discardMultipart(key: string, ours: string, completed: boolean, signal: AbortSignal): Promise<void> {
+    const uploadIds = new Set([
+      ...(completed ? [] : [ours]),
+      ...(await this.#requests.listUploads(key, signal)),
+    ]);
+    for (const uploadId of uploadIds) await this.#requests.abort(key, uploadId, signal);
+    // A CompleteMultipartUpload racing the cancel may have made the object.
+    if (!completed) await this.#requests.deleteObject(key, signal);
+  }
+
   /**
    * ListMultipartUploads and ListObjectsV2 under the key prefix (every page): one `segments`
    * entry per multipart upload (its parts summed with ListParts; `storageRef` is its UploadId)
-   * and one `video` entry per object. Both are filed under the upload id the key names.
+   * and one `video` entry per object, or a `temp` entry for a partial segment's object. All
+   * are filed under the upload id the key names.
    */
   async listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]> {
     const entries: StoredEntry[] = [];
@@ -274,6 +338,18 @@ export class S3Store implements SegmentStore, VideoStore {
       });
     }
     for (const object of await this.#requests.listObjectsUnder(this.#prefix, signal)) {
+      const partialOwner = partialSegmentOwner(this.#prefix, object.key);
+      if (partialOwner !== undefined) {
+        entries.push({
+          ownerId: partialOwner,
+          owner: "upload",
+          kind: "temp",
+          bytes: object.size,
+          name: object.key,
+          modifiedAt: object.lastModified ?? 0,
+        });
+        continue;
+      }
       const ownerId = ownerOf(object.key);
       if (ownerId === undefined) continue;
       entries.push({
