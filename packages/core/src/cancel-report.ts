@@ -1,5 +1,9 @@
 /** Why an upload is being cancelled. */
-export type CancelReason = "client" | "expired" | "not_a_video";
+/**
+ * Why an upload is being cancelled. `concatenated`: a tus partial upload whose bytes are now in
+ * its final upload; its own storage is removed like any cancel's, verified.
+ */
+export type CancelReason = "client" | "expired" | "not_a_video" | "concatenated";
 
 /** A piece of the upload that storage still held after a cleanup attempt. */
 export interface Remnant {

@@ -36,6 +36,12 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   storage_full: 507,
   unsupported_operation: 501,
   direct_mode_unavailable: 400,
+  // tus 1.0 statuses: 412 without a supported version, 409 for a wrong offset, 460 for a bad checksum.
+  tus_version_unsupported: 412,
+  offset_mismatch: 409,
+  checksum_mismatch: 460,
+  unsupported_checksum_algorithm: 400,
+  concatenation_invalid: 400,
   internal_error: 500,
   network_error: 0,
   aborted: 0,

@@ -33,6 +33,11 @@ export const errorCodes = [
   "storage_full",
   "unsupported_operation",
   "direct_mode_unavailable",
+  "tus_version_unsupported",
+  "offset_mismatch",
+  "checksum_mismatch",
+  "unsupported_checksum_algorithm",
+  "concatenation_invalid",
   "internal_error",
   // Client-side codes: never sent by the server.
   "network_error",
@@ -188,6 +193,31 @@ export class DirectModeUnavailableError extends CleancutError {
   readonly code = "direct_mode_unavailable" as const;
   override readonly name = "DirectModeUnavailableError";
 }
+/** tus: the request's `Tus-Resumable` is not a version this server speaks (1.0.0). */
+export class TusVersionUnsupportedError extends CleancutError {
+  readonly code = "tus_version_unsupported" as const;
+  override readonly name = "TusVersionUnsupportedError";
+}
+/** tus: the PATCH's `Upload-Offset` is not where the upload stands (HEAD says where). */
+export class OffsetMismatchError extends CleancutError {
+  readonly code = "offset_mismatch" as const;
+  override readonly name = "OffsetMismatchError";
+}
+/** tus: the PATCH body does not hash to its `Upload-Checksum`; none of its bytes were kept. */
+export class ChecksumMismatchError extends CleancutError {
+  readonly code = "checksum_mismatch" as const;
+  override readonly name = "ChecksumMismatchError";
+}
+/** tus: `Upload-Checksum` names an algorithm other than sha1 or sha256. */
+export class UnsupportedChecksumAlgorithmError extends CleancutError {
+  readonly code = "unsupported_checksum_algorithm" as const;
+  override readonly name = "UnsupportedChecksumAlgorithmError";
+}
+/** tus: an `Upload-Concat: final` names uploads that are not finished partial uploads of this server. */
+export class ConcatenationInvalidError extends CleancutError {
+  readonly code = "concatenation_invalid" as const;
+  override readonly name = "ConcatenationInvalidError";
+}
 export class InternalError extends CleancutError {
   readonly code = "internal_error" as const;
   override readonly name = "InternalError";
@@ -243,6 +273,11 @@ const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   storage_full: StorageFullError,
   unsupported_operation: UnsupportedOperationError,
   direct_mode_unavailable: DirectModeUnavailableError,
+  tus_version_unsupported: TusVersionUnsupportedError,
+  offset_mismatch: OffsetMismatchError,
+  checksum_mismatch: ChecksumMismatchError,
+  unsupported_checksum_algorithm: UnsupportedChecksumAlgorithmError,
+  concatenation_invalid: ConcatenationInvalidError,
   internal_error: InternalError,
   network_error: NetworkError,
   aborted: AbortedError,

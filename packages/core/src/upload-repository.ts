@@ -24,6 +24,26 @@ export interface UploadRecord {
   errorMessage?: string;
   /** Who created it (an API key's or a client address's fingerprint): the open-upload cap counts per owner. */
   owner?: string;
+  /** Set for uploads created through the tus 1.0 endpoint (`/files/`). */
+  tus?: TusUploadFacts;
+}
+
+/** What a tus upload keeps beyond a v1 upload's record. */
+export interface TusUploadFacts {
+  /** The `Upload-Metadata` header as the client sent it: HEAD returns it verbatim. */
+  metadata?: string;
+  /**
+   * `partial`: one piece of a parallel upload, never a video by itself; `final`: the
+   * concatenation of the partial uploads `parts` (ids, in order).
+   */
+  concat?: { kind: "partial" } | { kind: "final"; parts: string[] };
+  /**
+   * Bytes received past the last complete segment (a PATCH may end at any byte), kept by
+   * `SegmentStore.savePartialSegment`. They count toward the offset only while `index` is the
+   * next segment to write: a crash between storing that segment and clearing this field cannot
+   * count the same bytes twice.
+   */
+  partial?: { index: number; bytes: number };
 }
 
 export type NewUpload = Omit<UploadRecord, "updatedAt" | "state"> & { state?: UploadState };
@@ -38,6 +58,8 @@ export type UploadPatch = Partial<
     | "errorCode"
     | "errorMessage"
     | "storageRef"
+    | "expiresAt"
+    | "tus"
   >
 >;
 

@@ -27,6 +27,13 @@ export interface ServerConfig {
   defaultSegmentSize: number;
   maxUploadSize: number;
   uploadTtlMs: number;
+  /**
+   * A tus upload nobody has touched (no PATCH, no HEAD) since its creation answer expires after
+   * this long, then gets the expiry's verified cancel: a client that aborted during the creation
+   * request never learnt its URL, so nobody else will ever cancel it. The first touch extends
+   * it to `uploadTtlMs`.
+   */
+  tusUnclaimedTtlMs: number;
   /** A cancelled upload answers GET (with its report) until this long after it expired and was cancelled. */
   finishedRetentionMs: number;
   /** How often the reaper looks for expired uploads and due cleanups. */
@@ -68,6 +75,7 @@ export const defaultConfig: ServerConfig = {
   defaultSegmentSize: 8 * MiB,
   maxUploadSize: 64 * GiB,
   uploadTtlMs: 24 * 60 * 60 * 1000,
+  tusUnclaimedTtlMs: 60 * 1000,
   finishedRetentionMs: 60 * 60 * 1000,
   sweepIntervalMs: 1000,
   gcIntervalMs: 60 * 60 * 1000,

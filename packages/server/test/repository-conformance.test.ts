@@ -190,6 +190,23 @@ function describeRepositoryConformance(name: string, create: () => Promise<Backe
       });
     });
 
+    describe("tus facts", () => {
+      it("keeps a tus upload's metadata, concatenation and partial segment, and patches them", async () => {
+        const tus = {
+          metadata: "filename ZmlsbS5tcDQ=",
+          concat: { kind: "final" as const, parts: ["a", "b"] },
+        };
+        const created = await uploadIn("uploading", { tus });
+        expect(created.tus).toEqual(tus);
+        await repo.patchUpload(created.id, { tus: { ...tus, partial: { index: 3, bytes: 12345 } } }, signal);
+        expect((await repo.getUpload(created.id, signal))?.tus).toEqual({
+          ...tus,
+          partial: { index: 3, bytes: 12345 },
+        });
+        expect((await uploadIn("uploading")).tus).toBeUndefined();
+      });
+    });
+
     describe("transition (compare-and-set)", () => {
       it("moves from an allowed state, applies the patch and returns the new record", async () => {
         const upload = await uploadIn("uploading");

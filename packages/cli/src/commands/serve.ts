@@ -23,6 +23,8 @@ Options:
   --segment-size SIZE   default segment size, e.g. 8MiB (default 8MiB)
   --max-upload-size SIZE  largest upload accepted (default 64GiB)
   --upload-ttl SECONDS  uploads not completed by then are cancelled and deleted (default 86400)
+  --tus-unclaimed-ttl SECONDS  a tus upload (POST /files/) nobody touched after its creation answer
+                        is cancelled and deleted after this long (default 60): its creator went away
   --cors-origin ORIGIN  let pages of ORIGIN call the API (repeatable; env CLEANCUT_CORS_ORIGINS, comma-separated);
                         none by default: the page cleancut serves is same-origin
   --create-rate N       uploads one client address may create per minute (default 600; 0: no limit)
@@ -52,6 +54,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "segment-size": { type: "string" },
       "max-upload-size": { type: "string" },
       "upload-ttl": { type: "string" },
+      "tus-unclaimed-ttl": { type: "string" },
       "cors-origin": { type: "string", multiple: true },
       "create-rate": { type: "string" },
       "max-open-uploads": { type: "string" },
@@ -82,6 +85,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       values["upload-ttl"] === undefined
         ? defaultConfig.uploadTtlMs
         : parseInteger(values["upload-ttl"], "--upload-ttl") * 1000,
+    tusUnclaimedTtlMs:
+      values["tus-unclaimed-ttl"] === undefined
+        ? defaultConfig.tusUnclaimedTtlMs
+        : parseInteger(values["tus-unclaimed-ttl"], "--tus-unclaimed-ttl") * 1000,
     corsOrigins: values["cors-origin"] ?? splitList(process.env.CLEANCUT_CORS_ORIGINS),
     createRateLimit: createRateFrom(values["create-rate"]),
     maxOpenUploadsPerClient:

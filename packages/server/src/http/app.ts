@@ -4,6 +4,8 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
+import { tusRequestHeaders, tusResponseHeaders } from "../tus/protocol.js";
+import { registerTus } from "../tus/register-tus.js";
 import type { AppContext } from "./context.js";
 import { installErrorHandling } from "./errors.js";
 import { registerCancelUpload } from "./routes/cancel-upload.js";
@@ -42,9 +44,9 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
   if (ctx.config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: ctx.config.corsOrigins,
-      methods: ["GET", "POST", "PUT", "DELETE"],
-      allowedHeaders: ["authorization", "content-type", "content-digest"],
-      exposedHeaders: ["location", "retry-after"],
+      methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+      allowedHeaders: ["authorization", "content-type", "content-digest", ...tusRequestHeaders],
+      exposedHeaders: ["location", "retry-after", ...tusResponseHeaders],
       maxAge: 600,
     });
   }
@@ -88,6 +90,7 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
   registerCancelUpload(app, ctx);
   registerVideoRoutes(app, ctx);
   registerOperationsRoutes(app, ctx);
+  registerTus(app, ctx);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   if (ctx.config.webRoot !== false) await registerWebPage(app, ctx.config.webRoot ?? defaultWebRoot());
   return app;

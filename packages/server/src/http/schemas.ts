@@ -49,7 +49,7 @@ export const cancelReportSchema = {
   properties: {
     id: { type: "string" },
     state: { type: "string", enum: ["cancelling", "cancelled"] },
-    reason: { type: "string", enum: ["client", "expired", "not_a_video"] },
+    reason: { type: "string", enum: ["client", "expired", "not_a_video", "concatenated"] },
     abortedTransfers: { type: "integer" },
     deletedSegments: { type: "integer" },
     deletedBytes: { type: "integer" },

@@ -113,8 +113,8 @@ export class PostgresUploadRepository implements UploadRepository {
   async createUpload(upload: NewUpload, signal: AbortSignal): Promise<UploadRecord> {
     const { rows } = await this.#query<UploadRow>(
       `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
-         storage_ref, created_at, expires_at, updated_at, owner)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         storage_ref, created_at, expires_at, updated_at, owner, tus)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        RETURNING *`,
       [
         upload.id,
@@ -130,6 +130,7 @@ export class PostgresUploadRepository implements UploadRepository {
         upload.expiresAt,
         Date.now(),
         upload.owner ?? null,
+        upload.tus === undefined ? null : JSON.stringify(upload.tus),
       ],
       signal,
     );

@@ -1,6 +1,7 @@
 import type {
   CancelReason,
   CancelReport,
+  TusUploadFacts,
   UploadPatch,
   UploadRecord,
   UploadState,
@@ -29,6 +30,8 @@ export interface UploadRow {
   error_message: string | null;
   /** Added by migration 3; absent in rows of older servers. */
   owner?: string | null;
+  /** Added by migration 4 (JSON); absent in rows of older servers. */
+  tus?: string | null;
 }
 
 export interface VideoRow {
@@ -65,6 +68,7 @@ export function rowToUpload(row: UploadRow): UploadRecord {
   if (row.error_code !== null) record.errorCode = row.error_code;
   if (row.error_message !== null) record.errorMessage = row.error_message;
   if (row.owner !== null && row.owner !== undefined) record.owner = row.owner;
+  if (row.tus !== null && row.tus !== undefined) record.tus = JSON.parse(row.tus) as TusUploadFacts;
   return record;
 }
 
@@ -76,6 +80,8 @@ const patchColumns: Record<keyof UploadPatch, string> = {
   errorCode: "error_code",
   errorMessage: "error_message",
   storageRef: "storage_ref",
+  expiresAt: "expires_at",
+  tus: "tus",
 };
 
 /** Column/value pairs for a patch; `undefined` fields are left alone, `null`-like clears are not needed. */
@@ -84,7 +90,7 @@ export function patchToColumns(patch: UploadPatch): Array<[string, unknown]> {
   for (const [key, column] of Object.entries(patchColumns) as Array<[keyof UploadPatch, string]>) {
     const value = patch[key];
     if (value === undefined) continue;
-    columns.push([column, key === "cancelReport" ? JSON.stringify(value) : value]);
+    columns.push([column, key === "cancelReport" || key === "tus" ? JSON.stringify(value) : value]);
   }
   return columns;
 }

@@ -86,4 +86,12 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX uploads_owner_state ON uploads (owner, state);
     `,
   },
+  {
+    version: 4,
+    name: "tus uploads",
+    // JSON (metadata header, concatenation, the partial segment's size) for uploads made through /files/.
+    sql: `
+      ALTER TABLE uploads ADD COLUMN tus TEXT;
+    `,
+  },
 ];

@@ -69,10 +69,16 @@ export class SqliteUploadRepository implements UploadRepository {
     const now = Date.now();
     this.#sql(
       `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
-           storage_ref, created_at, expires_at, updated_at, owner)
+           storage_ref, created_at, expires_at, updated_at, owner, tus)
          VALUES (@id, @tokenHash, @filename, @contentType, @size, @segmentSize, @segmentCount, @state,
-           @storageRef, @createdAt, @expiresAt, @updatedAt, @owner)`,
-    ).run({ ...upload, state: upload.state ?? "uploading", updatedAt: now, owner: upload.owner ?? null });
+           @storageRef, @createdAt, @expiresAt, @updatedAt, @owner, @tus)`,
+    ).run({
+      ...upload,
+      state: upload.state ?? "uploading",
+      updatedAt: now,
+      owner: upload.owner ?? null,
+      tus: upload.tus === undefined ? null : JSON.stringify(upload.tus),
+    });
     return this.#get(upload.id) as UploadRecord;
   }
 

@@ -1,22 +1,14 @@
-import { createHash } from "node:crypto";
 import {
   type CreateUploadRequest,
   type CreateUploadResponse,
   DirectModeUnavailableError,
-  InvalidRequestError,
-  InvalidSegmentSizeError,
-  segmentLayout,
-  UnsupportedContentTypeError,
-  UploadTooLargeError,
 } from "@cleancut/core";
 import type { FastifyInstance } from "fastify";
-import { hashToken, newId, newToken } from "../../ids.js";
 import { requireApiKey } from "../auth.js";
 import type { AppContext } from "../context.js";
+import { openUpload, ownerOf } from "../open-upload.js";
 import { OpenUploadCap } from "../open-upload-cap.js";
 import { errorResponses } from "../schemas.js";
-
-const acceptedContentType = /^(video\/[\w.+-]+|application\/(octet-stream|mp4|ogg|x-matroska))$/i;
 
 export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): void {
   const cap = new OpenUploadCap(ctx.repository, ctx.config.maxOpenUploadsPerClient);
@@ -67,7 +59,7 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
     },
     async (request, reply) => {
       requireApiKey(request, ctx.config.apiKey);
-      const { filename, size, contentType } = request.body;
+      const { filename, size, contentType, segmentSize } = request.body;
       const mode = request.body.mode ?? "proxy";
       if (mode === "direct" && ctx.store.presignSegmentUpload === undefined) {
         throw new DirectModeUnavailableError(
@@ -75,91 +67,24 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
           { details: { store: ctx.store.kind } },
         );
       }
-      if (hasControlCharacters(filename)) {
-        throw new InvalidRequestError("filename must not contain control characters");
-      }
-      if (!acceptedContentType.test(contentType)) {
-        throw new UnsupportedContentTypeError(
-          `contentType ${JSON.stringify(contentType)} is not a video type`,
-        );
-      }
-      if (size > ctx.config.maxUploadSize) {
-        throw new UploadTooLargeError(`uploads may be at most ${ctx.config.maxUploadSize} bytes`, {
-          details: { size, limit: ctx.config.maxUploadSize },
-        });
-      }
-      const limits = ctx.store.segmentSizeLimits;
-      const segmentSize =
-        request.body.segmentSize ?? Math.max(limits.min, Math.min(ctx.config.defaultSegmentSize, limits.max));
-      if (segmentSize < limits.min || segmentSize > limits.max) {
-        throw new InvalidSegmentSizeError(
-          `segmentSize must be between ${limits.min} and ${limits.max} bytes`,
-          {
-            details: { segmentSize, min: limits.min, max: limits.max },
-          },
-        );
-      }
-      const layout = segmentLayout(size, segmentSize);
-      if (layout.segmentCount > limits.maxSegments) {
-        throw new InvalidSegmentSizeError(
-          `${layout.segmentCount} segments is more than the ${limits.maxSegments} allowed: use larger segments`,
-          { details: { segmentCount: layout.segmentCount, maxSegments: limits.maxSegments } },
-        );
-      }
-      // Not tied to the request: once storage is prepared, the record must be written too,
-      // or the storage removed, whatever the client does meanwhile.
-      const signal = new AbortController().signal;
-      const id = newId();
-      const token = newToken();
-      const owner = ownerOf(request.ip);
-      const record = await cap.run(owner, signal, async () => {
-        const now = Date.now();
-        const storageRef = await ctx.store.beginUpload(id, contentType, signal);
-        return ctx.repository
-          .createUpload(
-            {
-              id,
-              tokenHash: hashToken(token),
-              filename,
-              contentType,
-              size,
-              segmentSize,
-              segmentCount: layout.segmentCount,
-              storageRef,
-              createdAt: now,
-              expiresAt: now + ctx.config.uploadTtlMs,
-              owner,
-            },
-            signal,
-          )
-          .catch(async (error: unknown) => {
-            await ctx.store.discardUpload({ id, storageRef }, signal);
-            throw error;
-          });
+      const { record, token } = await openUpload(ctx, cap, {
+        filename,
+        size,
+        contentType,
+        ...(segmentSize === undefined ? {} : { segmentSize }),
+        owner: ownerOf(request.ip),
       });
-      request.log.info({ uploadId: id, size, segmentCount: layout.segmentCount, mode }, "upload created");
+      const id = record.id;
+      request.log.info({ uploadId: id, size, segmentCount: record.segmentCount, mode }, "upload created");
       const body: CreateUploadResponse = {
         id,
         token,
-        segmentSize,
-        segmentCount: layout.segmentCount,
+        segmentSize: record.segmentSize,
+        segmentCount: record.segmentCount,
         expiresAt: new Date(record.expiresAt).toISOString(),
         mode,
       };
       return reply.code(201).header("location", `/v1/uploads/${id}`).send(body);
     },
   );
-}
-
-/** The client an upload counts against: its address (hashed, so the database keeps no IP). */
-function ownerOf(address: string): string {
-  return `addr:${createHash("sha256").update(address).digest("base64url").slice(0, 22)}`;
-}
-
-function hasControlCharacters(text: string): boolean {
-  for (const char of text) {
-    const code = char.charCodeAt(0);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
 }
