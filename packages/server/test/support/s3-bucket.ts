@@ -21,6 +21,8 @@ export interface TestBucket {
   settings: S3Settings;
   /** Listed from the bucket itself: no object at the upload's key, no multipart upload for it. */
   expectNothingFor(uploadId: string): Promise<void>;
+  /** Everything the bucket holds, listed from it: objects (with sizes) and multipart uploads. */
+  contents(): Promise<string[]>;
   /** Checks the whole bucket is empty (no objects, no multipart uploads), then deletes it. */
   drop(): Promise<void>;
 }
@@ -54,11 +56,16 @@ export async function createTestBucket(prefix: string): Promise<TestBucket> {
       const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: name, Prefix: key }));
       expect(uploads.Uploads ?? []).toEqual([]);
     },
-    async drop() {
+    async contents() {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: name }));
-      expect((listed.Contents ?? []).map((object) => `${object.Key} (${object.Size} B)`)).toEqual([]);
       const multipart = await client.send(new ListMultipartUploadsCommand({ Bucket: name }));
-      expect(multipart.Uploads ?? []).toEqual([]);
+      return [
+        ...(listed.Contents ?? []).map((object) => `${object.Key} (${object.Size} B)`),
+        ...(multipart.Uploads ?? []).map((upload) => `${upload.Key} multipart upload ${upload.UploadId}`),
+      ];
+    },
+    async drop() {
+      expect(await this.contents()).toEqual([]);
       await client.send(new DeleteBucketCommand({ Bucket: name }));
     },
   };
