@@ -308,6 +308,32 @@ describe("tus 1.0 protocol", () => {
     expect((await head(claimed.url)).status).toBe(200);
   });
 
+  it("a server with an API key wants it for tus creation too (401 without, 403 wrong), and nothing is created", async () => {
+    await t.close();
+    t = await startTestServer({
+      defaultSegmentSize: segmentSize,
+      apiKey: "k".repeat(32),
+      dataDir: t.dataDir,
+    });
+    const post = (authorization?: string) =>
+      fetch(`${t.url}/files/`, {
+        method: "POST",
+        headers: {
+          ...tus,
+          "upload-length": "1000",
+          ...(authorization === undefined ? {} : { authorization }),
+        },
+      });
+    expect((await post()).status).toBe(401);
+    expect((await post("Bearer wrong")).status).toBe(403);
+    expect(await leftovers(t.dataDir)).toEqual([]);
+    const created = await post(`Bearer ${"k".repeat(32)}`);
+    expect(created.status).toBe(201);
+    // The upload URL is the credential from then on.
+    const url = `${t.url}${created.headers.get("location")}`;
+    expect((await fetch(url, { method: "DELETE", headers: tus })).status).toBe(204);
+  });
+
   it("a wrong token in the URL is 404, like an unknown upload", async () => {
     const upload = await create(1000);
     const other = `${t.url}/files/${upload.id}.${"A".repeat(43)}`;

@@ -1,5 +1,6 @@
 import { InvalidRequestError, type UploadRecord } from "@cleancut/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { requireApiKey } from "../http/auth.js";
 import type { AppContext } from "../http/context.js";
 import { openUpload, ownerOf } from "../http/open-upload.js";
 import type { OpenUploadCap } from "../http/open-upload-cap.js";
@@ -36,6 +37,8 @@ export async function handleCreate(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   assertTusVersion(request.headers);
+  // Same gate as the v1 create: tus clients send it with their `headers` option.
+  requireApiKey(request, ctx.config.apiKey);
   const headers = request.headers;
   if (headers["upload-defer-length"] !== undefined) {
     throw new InvalidRequestError("this server needs Upload-Length at creation (no creation-defer-length)");
