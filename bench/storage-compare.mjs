@@ -11,24 +11,24 @@
 // Starts Swift with scripts/swift/start.sh (left running, it is shared with the tests), creates
 // a bucket and a PostgreSQL database and drops both at the end.
 // Writes bench/results/storage.json and bench/results/storage.md.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  S3Client,
 } from "@aws-sdk/client-s3";
 import { createUpload, NodeFileSource } from "@cleancut/client/node";
-import pg from "pg";
+import { cancelOnce, deleteVideo } from "./lib/cleancut-cancel.mjs";
+import { createBenchDatabase } from "./lib/postgres-db.mjs";
+import { prng } from "./lib/prng.mjs";
 import { startServerProcess } from "./lib/server-process.mjs";
 import { quantile, summary } from "./lib/stats.mjs";
+import { startSwift, swiftClient } from "./lib/swift.mjs";
 import { timedUpload } from "./lib/timed-upload.mjs";
 import { makeVideoLikeFile } from "./lib/video-like-file.mjs";
 
@@ -44,18 +44,7 @@ const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31);
 const cancelSize = Number(process.env.CANCEL_MIB ?? 64) * MiB;
 const budgetMs = Number(process.env.BUDGET_S ?? 570) * 1000;
 const began = Date.now();
-const adminUrl = process.env.CLEANCUT_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const run = promisify(execFile);
 
-/** mulberry32: a seeded PRNG, so a run's cancel points can be replayed with SEED=. */
-function prng(a) {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(seed);
 
 /** Past the time budget, each phase stops early; the run still lists the bucket, writes its results, and fails. */
@@ -79,39 +68,6 @@ async function prefixSource(path, size) {
   };
 }
 
-async function startSwift() {
-  const script = new URL("../scripts/swift/start.sh", import.meta.url).pathname;
-  const { stdout } = await run("bash", [script], { timeout: 120_000 });
-  const exported = new Map([...stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
-  const s3 = {
-    endpoint: exported.get("CLEANCUT_S3_ENDPOINT"),
-    accessKeyId: exported.get("CLEANCUT_S3_ACCESS_KEY_ID"),
-    secretAccessKey: exported.get("CLEANCUT_S3_SECRET_ACCESS_KEY"),
-    region: exported.get("CLEANCUT_S3_REGION"),
-  };
-  if (Object.values(s3).some((value) => !value))
-    throw new Error(`start.sh printed no credentials:\n${stdout}`);
-  return s3;
-}
-
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function deleteVideo(endpoint, videoId, token) {
-  const response = await fetch(new URL(`/v1/videos/${videoId}`, endpoint), {
-    method: "DELETE",
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (response.status !== 204) throw new Error(`DELETE video ${videoId}: ${response.status}`);
-}
-
 /** One full upload; returns the time until every segment was stored and until complete answered. */
 async function uploadOnce(setup, path) {
   const source = await NodeFileSource.open(path);
@@ -120,46 +76,6 @@ async function uploadOnce(setup, path) {
   await source.close();
   await deleteVideo(setup.url, video.videoId, upload.token);
   return { uploadMs, totalMs };
-}
-
-const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * One upload cancelled at `fraction` of its progress (`"create"`: right after start()). The
- * fraction is of bytes in stored segments; the other segments in flight are mid-PUT. Returns the
- * cancel → report time, what was in flight and the report; a cancel that lost the race to a
- * complete deletes the video the client saw finished.
- */
-async function cancelOnce({ url, mode }, source, segment, fraction) {
-  const upload = createUpload(source, { endpoint: url, segmentSize: segment, concurrency, mode });
-  upload.start();
-  upload.done.catch(() => {});
-  if (fraction !== "create") {
-    const target = fraction * source.size;
-    const deadline = Date.now() + 60_000;
-    while (
-      (upload.state === "creating" || upload.state === "uploading") &&
-      (upload.bytesSent < target || upload.bytesSent === 0) &&
-      Date.now() < deadline
-    ) {
-      await tick();
-    }
-  }
-  const at = { phase: upload.state, inFlight: upload.activeRequests, bytesSent: upload.bytesSent };
-  const started = performance.now();
-  try {
-    const report = await upload.cancel();
-    return { ...at, ms: performance.now() - started, id: report.id || upload.id, report };
-  } catch (error) {
-    if (error?.name === "UploadCompletedError") {
-      const video = await upload.done;
-      await deleteVideo(url, video.videoId, upload.token);
-      return { ...at, ms: performance.now() - started, id: upload.id, completedFirst: true };
-    }
-    return { ...at, ms: performance.now() - started, id: upload.id, error: String(error) };
-  } finally {
-    await source.close().catch(() => {});
-  }
 }
 
 function cancelSummary(results) {
@@ -184,28 +100,17 @@ function cancelSummary(results) {
 const mibps = (bytes, ms) => Math.round((bytes / MiB / (ms / 1000)) * 10) / 10;
 const work = await mkdtemp(join(tmpdir(), "cleancut-bench-storage-"));
 const bucket = `cleancut-bench-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-const database = `cleancut_bench_${randomBytes(6).toString("hex")}`;
+let database;
 let s3client;
 let bucketMade = false;
-let databaseMade = false;
 const servers = [];
 let failed = false;
 try {
   const s3 = await startSwift();
-  s3client = new S3Client({
-    region: s3.region,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  s3client = swiftClient(s3);
   await s3client.send(new CreateBucketCommand({ Bucket: bucket }));
   bucketMade = true;
-  await admin(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
-  databaseMade = true;
-  const databaseUrl = new URL(adminUrl);
-  databaseUrl.pathname = `/${database}`;
+  database = await createBenchDatabase();
   // The server child inherits these (credentials are read from the environment only).
   process.env.CLEANCUT_S3_ACCESS_KEY_ID = s3.accessKeyId;
   process.env.CLEANCUT_S3_SECRET_ACCESS_KEY = s3.secretAccessKey;
@@ -223,7 +128,7 @@ try {
     "--s3-region",
     s3.region,
     "--database",
-    databaseUrl.toString(),
+    database.url,
   ]);
   servers.push(s3server);
   const setups = [
@@ -399,7 +304,7 @@ try {
     await server.stop();
     await rm(server.dataDir, { recursive: true, force: true });
   }
-  if (databaseMade) await admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+  await database?.drop();
   if (bucketMade) {
     // Anything left makes DeleteBucket fail (409): reported, never emptied here behind our back.
     await s3client.send(new DeleteBucketCommand({ Bucket: bucket })).catch((error) => {

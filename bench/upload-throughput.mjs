@@ -4,13 +4,13 @@
 //  2. peak RSS of client and server processes for a 50 MiB and a 1 GiB upload;
 //  3. cancel-to-verified through the client: 50 cancels with 4 segment PUTs in flight.
 // Writes bench/results/upload.json and bench/results/upload.md.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createUpload, NodeFileSource } from "@cleancut/client/node";
 import { peakRssMiB } from "./lib/peak-rss.mjs";
-import { rawPut } from "./lib/raw-put.mjs";
+import { rawPut, startRawServer } from "./lib/raw-put.mjs";
+import { lastJsonLine, runNode } from "./lib/run-node.mjs";
 import { startServerProcess } from "./lib/server-process.mjs";
 import { quantile, summary } from "./lib/stats.mjs";
 import { makeVideoLikeFile } from "./lib/video-like-file.mjs";
@@ -24,33 +24,6 @@ const cancels = Number(process.env.CANCELS ?? 50);
 const repeats = Number(process.env.REPEATS ?? 3);
 const work = await mkdtemp(join(tmpdir(), "cleancut-bench-files-"));
 
-function runNode(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      out += chunk;
-    });
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${args.join(" ")} exited ${code}`)),
-    );
-  });
-}
-
-async function rawServer(mode) {
-  const child = spawn(
-    process.execPath,
-    [new URL("./lib/raw-put.mjs", import.meta.url).pathname, "serve", mode, work],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const port = await new Promise((resolve) =>
-    child.stdout.setEncoding("utf8").once("data", (d) => resolve(d.trim())),
-  );
-  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
-}
-
 async function cleancutUpload(path) {
   const server = await startServerProcess(["--no-ffprobe"]);
   try {
@@ -61,7 +34,7 @@ async function cleancutUpload(path) {
       String(segmentSize),
       String(concurrency),
     ]);
-    const client = JSON.parse(out.trim().split("\n").pop());
+    const client = lastJsonLine(out);
     return { ...client, serverPeakRssMiB: await peakRssMiB(server.pid) };
   } finally {
     await server.stop();
@@ -109,8 +82,8 @@ try {
 
   // Interleaved repeats: the machine is shared and noisy, so each system runs `repeats` times
   // in turn and the medians are compared (ratios within one run, never across runs).
-  const sink = await rawServer("sink");
-  const file = await rawServer("file");
+  const sink = await startRawServer("sink", work);
+  const file = await startRawServer("file", work);
   const rawSink = [];
   const rawFile = [];
   const bigRuns = [];

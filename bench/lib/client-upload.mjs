@@ -1,15 +1,17 @@
 // One upload through @cleancut/client (Node entry, undici), run as its own process so its
-// peak RSS is its own. Prints one JSON line: phase timings and peak RSS.
+// peak RSS is its own. Prints one JSON line: phase timings, peak RSS, and what it made (so the
+// caller can delete the video).
 import { createUpload, NodeFileSource } from "@cleancut/client/node";
 import { peakRssMiB } from "./peak-rss.mjs";
 import { timedUpload } from "./timed-upload.mjs";
 
-const [endpoint, path, segmentSize, concurrency] = process.argv.slice(2);
+const [endpoint, path, segmentSize, concurrency, mode = "proxy"] = process.argv.slice(2);
 const source = await NodeFileSource.open(path);
 const upload = createUpload(source, {
   endpoint,
   segmentSize: Number(segmentSize),
   concurrency: Number(concurrency),
+  mode,
 });
 const { video, uploadMs, totalMs } = await timedUpload(upload);
 await source.close();
@@ -19,5 +21,7 @@ process.stdout.write(
     uploadMs,
     totalMs,
     peakRssMiB: await peakRssMiB(process.pid),
+    videoId: video.videoId,
+    token: upload.token,
   })}\n`,
 );
