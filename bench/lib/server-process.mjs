@@ -6,13 +6,14 @@ import { join } from "node:path";
 const cli = new URL("../../packages/cli/bin/cleancut.js", import.meta.url).pathname;
 
 /** Starts `cleancut serve --port 0` in its own process and resolves with its URL and pid. */
-export async function startServerProcess(extraArgs = []) {
+export async function startServerProcess(extraArgs = [], { nodeOptions = [] } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "cleancut-bench-"));
   const child = spawn(
     process.execPath,
     // No create rate limit: the benchmarks create uploads as fast as they can from one address,
     // which is what the limit exists to stop; it is tested on its own.
     [
+      ...nodeOptions,
       cli,
       "serve",
       "--port",
