@@ -13,7 +13,7 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 import type { Logger } from "pino";
-import type { CancelSignals, WriteLedger } from "../cluster/ports.js";
+import type { CancelSignals, DrainResult, WriteLedger } from "../cluster/ports.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
 import type { InflightRegistry } from "./inflight-registry.js";
 import { failureOf, type PurgeOptions, purgeUploadStorage } from "./purge.js";
@@ -216,10 +216,19 @@ export class CancelService {
   ): Promise<{ drained: true; aborted: number } | { drained: false; message: string }> {
     const { signals, writes, drainTimeoutMs } = this.#deps;
     try {
-      const others = await writes.othersInFlight(id, signal);
-      await signals.publish(id, signal);
-      const drain = await writes.drain(id, { timeoutMs: drainTimeoutMs, signal });
-      if (drain.drained) return { drained: true, aborted: others };
+      let aborted: number;
+      let drain: DrainResult;
+      if (writes.publishAndDrain !== undefined && Object.is(writes, signals)) {
+        // One coordination (PostgreSQL) that can publish within its first drain poll: one
+        // round trip where othersInFlight, publish and the poll took four, same answers.
+        drain = await writes.publishAndDrain(id, { timeoutMs: drainTimeoutMs, signal });
+        aborted = drain.others;
+      } else {
+        aborted = await writes.othersInFlight(id, signal);
+        await signals.publish(id, signal);
+        drain = await writes.drain(id, { timeoutMs: drainTimeoutMs, signal });
+      }
+      if (drain.drained) return { drained: true, aborted };
       return {
         drained: false,
         message: `${drain.others} write(s) on other server instances still in flight after ${drainTimeoutMs} ms`,

@@ -39,7 +39,13 @@ export class InflightRegistry {
       if (ledger !== undefined) ticket = await ledger.begin(uploadId, controller.signal);
       return work(controller.signal);
     });
-    const operation: Operation = { controller, settled: result.then(noop, noop) };
+    // Settled only once the ledger row is erased too: a cancel that waited here then finds the
+    // shared ledger already clear of this instance's writes, instead of polling for the erase.
+    let markSettled: () => void = noop;
+    const settled = new Promise<void>((resolve) => {
+      markSettled = resolve;
+    });
+    const operation: Operation = { controller, settled };
     let set = this.#byUpload.get(uploadId);
     if (set === undefined) {
       set = new Set();
@@ -52,7 +58,9 @@ export class InflightRegistry {
       linked?.removeEventListener("abort", onLinkedAbort);
       set.delete(operation);
       if (set.size === 0 && this.#byUpload.get(uploadId) === set) this.#byUpload.delete(uploadId);
+      // `end` never throws (a failed erase is retried in the background).
       await ticket?.end();
+      markSettled();
     }
   }
 

@@ -39,6 +39,15 @@ export interface WriteLedger {
   othersInFlight(uploadId: string, signal: AbortSignal): Promise<number>;
   /** Waits (at most `timeoutMs`) until no live instance has a write to the upload in flight. */
   drain(uploadId: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<DrainResult>;
+  /**
+   * Optional, for a ledger that is also the coordination's `CancelSignals`: `publish` then
+   * `drain`, with `others` counted just before the publish reached anyone (what
+   * `othersInFlight` before `publish` says), in fewer round trips.
+   */
+  publishAndDrain?(
+    uploadId: string,
+    options: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<DrainResult>;
 }
 
 /** One reaper sweep at a time across every instance sharing the database. */

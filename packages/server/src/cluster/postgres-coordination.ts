@@ -261,22 +261,52 @@ export class PostgresCoordination implements Coordination, CancelSignals, WriteL
   }
 
   async drain(uploadId: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<DrainResult> {
+    return this.#drain(uploadId, options, false);
+  }
+
+  /**
+   * `publish` and `drain` in one: the cancel's NOTIFY goes out in the statement of the first
+   * poll. PostgreSQL delivers a NOTIFY only when its transaction commits, after that
+   * statement's snapshot was taken, so the first poll's count is what other instances had in
+   * flight just before they heard of the cancel (what `othersInFlight` then `publish` gave,
+   * in one round trip instead of four). The drain's correctness does not rest on the publish:
+   * a write records itself before it reads the state, and the tombstone is committed.
+   */
+  async publishAndDrain(
+    uploadId: string,
+    options: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<DrainResult> {
+    options.signal.throwIfAborted();
+    return this.#drain(uploadId, options, true);
+  }
+
+  async #drain(
+    uploadId: string,
+    options: { timeoutMs: number; signal: AbortSignal },
+    publish: boolean,
+  ): Promise<DrainResult> {
     const deadline = performance.now() + options.timeoutMs;
     let others: number | undefined;
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       options.signal.throwIfAborted();
-      // Rows of dead instances (no fresh heartbeat) go: a crash must not hold a cancel forever.
-      await this.#pool.query(
-        `DELETE FROM inflight_writes w WHERE w.upload_id = $1 AND NOT EXISTS (
-           SELECT 1 FROM server_instances i WHERE i.instance_id = w.instance_id AND i.heartbeat_at >= ${dbNow} - $2)`,
-        [uploadId, this.#settings.staleAfterMs],
+      const notify = publish && poll === 0;
+      // One statement per poll: rows of dead instances (no fresh heartbeat) go, so a crash
+      // must not hold a cancel forever, and the rows left are read. (The SELECT sees the
+      // snapshot from before the DELETE in its WITH, hence the NOT IN.)
+      const { rows } = await this.#pool.query<{ instances: string[] }>(
+        `WITH dead AS (
+           DELETE FROM inflight_writes w WHERE w.upload_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM server_instances i WHERE i.instance_id = w.instance_id AND i.heartbeat_at >= ${dbNow} - $2)
+           RETURNING w.id)
+         SELECT ${notify ? "pg_notify($3, $1)," : ""}
+           ARRAY(SELECT instance_id FROM inflight_writes WHERE upload_id = $1 AND id NOT IN (SELECT id FROM dead)) AS instances`,
+        notify
+          ? [uploadId, this.#settings.staleAfterMs, cancelChannel]
+          : [uploadId, this.#settings.staleAfterMs],
       );
-      const { rows } = await this.#pool.query<{ instance_id: string }>(
-        "SELECT instance_id FROM inflight_writes WHERE upload_id = $1",
-        [uploadId],
-      );
-      others ??= rows.filter((row) => row.instance_id !== this.instanceId).length;
-      if (rows.length === 0) return { drained: true, others };
+      const instances = rows[0]?.instances ?? [];
+      others ??= instances.filter((instance) => instance !== this.instanceId).length;
+      if (instances.length === 0) return { drained: true, others };
       if (performance.now() >= deadline) return { drained: false, others };
       await new Promise((resolve) => setTimeout(resolve, drainPollMs));
     }

@@ -84,3 +84,19 @@ export function normalizeBodyError(
   }
   return error;
 }
+
+/**
+ * `Promise.all` that settles only once every call has: the first failure is thrown after the
+ * others finished, so a store method that fails leaves none of its requests still in flight
+ * (a cleanup attempt retried after it, or its verification listing, never overlaps them).
+ */
+export async function allSettledOrThrow<T extends readonly unknown[] | []>(
+  calls: T,
+): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
+  const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled(calls as readonly unknown[]);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [P in keyof T]: Awaited<T[P]>;
+  };
+}

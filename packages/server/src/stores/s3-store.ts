@@ -3,6 +3,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  type Part,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
@@ -31,7 +32,7 @@ import {
 import { type BackoffPolicy, backoffDelay, sleep } from "../cancel/backoff.js";
 import { assertValidId, isValidId } from "../ids.js";
 import { createS3Client } from "./s3-client.js";
-import { callS3, errorName, mapS3Error } from "./s3-errors.js";
+import { allSettledOrThrow, callS3, errorName, mapS3Error } from "./s3-errors.js";
 import { S3MultipartRequests } from "./s3-multipart.js";
 import { hashStoredObject } from "./s3-object-hash.js";
 import { uploadCheckedPart } from "./s3-part-upload.js";
@@ -78,7 +79,12 @@ export type { RecordedSegmentsLookup, S3StoreCredentials, S3StoreOptions } from 
  *   the key) and aborts again, with backoff, until the upload is gone (NoSuchUpload = gone),
  *   because a part in flight may land after an abort. It also deletes the object at the key,
  *   in case a CompleteMultipartUpload racing the cancel made it — unless this process's own
- *   `assemble` returned it (the completed upload's purge must not delete the video).
+ *   `assemble` returned it (the completed upload's purge must not delete the video). Calls
+ *   that do not depend on each other run at once (a cancel waits for S3 round trips in a
+ *   row, not for the calls): one round is [abort ours and any other upload the previous
+ *   round listed, delete the object, delete the partial segment] then [list parts, list
+ *   uploads, head the partial segment]; the verification only starts once every delete call
+ *   of the round has finished.
  * - Video keys: `assemble` returns the object key. Any key that is not under `keyPrefix`
  *   (such as a bare video id) names no object of this store: stat says absent, delete is a
  *   no-op. The object a racing complete made is covered by `discardUpload`/`listRemnants`.
@@ -220,26 +226,28 @@ export class S3Store implements SegmentStore, VideoStore {
   }
 
   async listRemnants(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]> {
+    const key = this.objectKey(upload.id);
     const partialKey = this.#partialObject(upload.id).key;
-    const [remnants, partialSize] = await Promise.all([
-      this.#multipartRemnants(upload, signal),
+    // Once completed here, the upload's parts are the video's bytes (Swift keeps listing them
+    // under the UploadId until the object goes; AWS answers NoSuchUpload) and the object is the
+    // video: neither is a remnant.
+    const completed = this.#assembled.has(key);
+    // Every listing that does not depend on another runs at once: a cancel's verification
+    // waits for one round trip to S3, not four in a row. Only a multipart upload that
+    // ListMultipartUploads finds besides ours needs a second round (its ListParts).
+    const [others, ours, objectSize, partialSize] = await allSettledOrThrow([
+      this.#requests.listUploads(key, signal),
+      completed ? undefined : this.#requests.listParts(key, upload.storageRef, signal),
+      completed ? undefined : this.#requests.headObject(key, signal),
       this.#requests.headObject(partialKey, signal),
     ]);
-    if (partialSize !== undefined) remnants.push({ name: partialKey, size: partialSize });
-    return remnants;
-  }
-
-  async #multipartRemnants(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]> {
-    const key = this.objectKey(upload.id);
+    const otherIds = [...new Set(others)].filter((uploadId) => completed || uploadId !== upload.storageRef);
+    const otherParts = await allSettledOrThrow(
+      otherIds.map((uploadId) => this.#requests.listParts(key, uploadId, signal)),
+    );
     const remnants: Remnant[] = [];
-    // Once completed here, the upload's parts are the video's bytes (Swift keeps listing them
-    // under the UploadId until the object goes; AWS answers NoSuchUpload): not remnants.
-    const completed = this.#assembled.has(key);
-    const uploadIds = new Set(completed ? [] : [upload.storageRef]);
-    for (const other of await this.#requests.listUploads(key, signal)) uploadIds.add(other);
-    for (const uploadId of uploadIds) {
-      const parts = await this.#requests.listParts(key, uploadId, signal);
-      if (parts === undefined) continue;
+    const addUpload = (uploadId: string, parts: Part[] | undefined) => {
+      if (parts === undefined) return;
       remnants.push({ name: `${key} multipart upload ${uploadId}`, size: 0 });
       for (const part of parts) {
         remnants.push({
@@ -248,11 +256,11 @@ export class S3Store implements SegmentStore, VideoStore {
           size: part.Size ?? 0,
         });
       }
-    }
-    if (!this.#assembled.has(key)) {
-      const size = await this.#requests.headObject(key, signal);
-      if (size !== undefined) remnants.push({ name: key, size });
-    }
+    };
+    if (!completed) addUpload(upload.storageRef, ours);
+    for (const [i, uploadId] of otherIds.entries()) addUpload(uploadId, otherParts[i]);
+    if (objectSize !== undefined) remnants.push({ name: key, size: objectSize });
+    if (partialSize !== undefined) remnants.push({ name: partialKey, size: partialSize });
     return remnants;
   }
 
@@ -264,20 +272,30 @@ export class S3Store implements SegmentStore, VideoStore {
     // part of the video) are removed.
     const completed = this.#assembled.has(key);
     let partialLeft = true;
+    // Other multipart uploads at the key: each round's verification lists them and the next
+    // round aborts them, so a round needs no listing of its own before it deletes. (Almost
+    // always there is none; one that exists costs one more round.)
+    let listed: string[] = [];
     for (let round = 1; ; round++) {
-      await Promise.all([
-        this.#discardMultipart(key, upload.storageRef, completed, signal),
+      const uploadIds = new Set([...(completed ? [] : [upload.storageRef]), ...listed]);
+      // Every delete of the round at once: none depends on another, and the verification
+      // below starts only once all of them finished.
+      await allSettledOrThrow([
+        ...[...uploadIds].map((uploadId) => this.#requests.abort(key, uploadId, signal)),
+        // A CompleteMultipartUpload racing the cancel may have made the object.
+        completed ? undefined : this.#requests.deleteObject(key, signal),
         partialLeft ? this.#requests.deleteObject(partialKey, signal) : undefined,
       ]);
       // Verify: parts in flight may land after an abort and keep the upload alive, and a
       // partial segment being saved may land after its delete.
-      const [parts, others, partial] = await Promise.all([
+      const [parts, others, partial] = await allSettledOrThrow([
         completed ? undefined : this.#requests.listParts(key, upload.storageRef, signal),
         this.#requests.listUploads(key, signal),
         this.#requests.headObject(partialKey, signal),
       ]);
       const left = parts !== undefined;
       partialLeft = partial !== undefined;
+      listed = others;
       if (!left && others.length === 0 && !partialLeft) {
         this.#written.forget(upload.id);
         return;
@@ -295,17 +313,6 @@ export class S3Store implements SegmentStore, VideoStore {
       }
       await sleep(backoffDelay(this.#discard.backoff, round), signal);
     }
-  }
-
-  /** One round of aborting every multipart upload at the key: ours, and any other one that appeared. */
-  async #discardMultipart(key: string, ours: string, completed: boolean, signal: AbortSignal): Promise<void> {
-    const uploadIds = new Set([
-      ...(completed ? [] : [ours]),
-      ...(await this.#requests.listUploads(key, signal)),
-    ]);
-    for (const uploadId of uploadIds) await this.#requests.abort(key, uploadId, signal);
-    // A CompleteMultipartUpload racing the cancel may have made the object.
-    if (!completed) await this.#requests.deleteObject(key, signal);
   }
 
   /**
