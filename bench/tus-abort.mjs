@@ -21,7 +21,6 @@
 //
 // Writes bench/results/tus-abort.md and bench/results/tus-abort.json.
 
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -30,6 +29,8 @@ import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Upload } from "tus-js-client";
+import { prng } from "./lib/prng.mjs";
+import { startPortChild } from "./lib/run-node.mjs";
 import { startServerProcess } from "./lib/server-process.mjs";
 import { summary } from "./lib/stats.mjs";
 
@@ -56,18 +57,7 @@ const tusServerSettleMs = 3_000;
 const runTimeoutMs = 30_000;
 const metadata = { filename: "clip.mp4", filetype: "video/mp4" };
 const resultsDir = new URL("./results/", import.meta.url).pathname;
-const repoRoot = new URL("../", import.meta.url).pathname;
-
-/** mulberry32: the same seed gives the same abort points. */
-function prng(start) {
-  let a = start;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const tusServerScript = new URL("./lib/clients/tus-server-process.mjs", import.meta.url).pathname;
 
 const random = prng(seed);
 const plan = Array.from({ length: runs }, (_, index) => {
@@ -117,35 +107,15 @@ async function startCleancut() {
   };
 }
 
-const tusServerCode = `
-import { Server } from "@tus/server";
-import { FileStore } from "@tus/file-store";
-const server = new Server({ path: "/files", datastore: new FileStore({ directory: process.argv[1] }) });
-const listener = server.listen({ host: "127.0.0.1", port: 0 }, () => {
-  console.log("listening on http://127.0.0.1:" + listener.address().port);
-});
-`;
-
 async function startTusServer() {
   const tmpDir = await mkdtemp(join(tmpdir(), "tus-server-bench-"));
   const directory = join(tmpDir, "files");
   await mkdir(directory);
   // Its own process, like cleancut: the client's event loop is not the server's.
-  const child = spawn(process.execPath, ["--input-type=module", "-e", tusServerCode, directory], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const { child, port } = await startPortChild(tusServerScript, [directory]);
   started.add(child.pid);
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  const url = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`@tus/server exited with ${code}`)));
-  });
+  const url = `http://127.0.0.1:${port}`;
   return {
     name: "tus-server",
     label: "@tus/server 2.4.5 + @tus/file-store 2.1.1",

@@ -1,13 +1,13 @@
 // The ceilings: a plain node:http PUT of a file over loopback, to a server that discards the
 // bytes (the network/loopback ceiling) or writes them to a file on the same disk (the disk
 // store's fair ceiling). Run as a child: `node raw-put.mjs serve sink|file DIR` prints its port.
-import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer, request } from "node:http";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { startPortChild } from "./run-node.mjs";
 
 export async function rawPut(url, path, size) {
   const started = performance.now();
@@ -25,12 +25,7 @@ export async function rawPut(url, path, size) {
 
 /** Starts this file as a child server (`sink` discards, `file` writes into `dir`): its URL and stop(). */
 export async function startRawServer(mode, dir) {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, "serve", mode, dir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise((resolve) =>
-    child.stdout.setEncoding("utf8").once("data", (d) => resolve(d.trim())),
-  );
+  const { child, port } = await startPortChild(new URL(import.meta.url).pathname, ["serve", mode, dir]);
   return {
     url: `http://127.0.0.1:${port}/`,
     pid: child.pid,

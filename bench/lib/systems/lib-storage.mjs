@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { deleteObject, libStorageUpload, partSize, queueSize } from "../clients/lib-storage-upload.mjs";
-import { runJsonChild } from "../clients/run-child.mjs";
+import { runJsonChild } from "../run-node.mjs";
 import { swiftClient } from "../swift.mjs";
 
 const uploadScript = new URL("../clients/lib-storage-upload.mjs", import.meta.url).pathname;

@@ -5,10 +5,10 @@ import { Agent } from "node:http";
 import { createConnection } from "node:net";
 import { join, relative } from "node:path";
 import { DefaultHttpStack, Upload } from "tus-js-client";
-import { runJsonChild, startPortChild } from "../clients/run-child.mjs";
 import { tusDelete, tusUpload } from "../clients/tus-upload.mjs";
 import { peakRssMiB } from "../peak-rss.mjs";
 import { resetPeakRss } from "../reset-peak-rss.mjs";
+import { runJsonChild, startPortChild } from "../run-node.mjs";
 
 const serverScript = new URL("../clients/tus-server-process.mjs", import.meta.url).pathname;
 const uploadScript = new URL("../clients/tus-upload.mjs", import.meta.url).pathname;
