@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { KiB, MiB, type SegmentStore, type UploadHandle, type VideoStore } from "@cleancut/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { purgeUploadStorage } from "../src/cancel/purge.js";
+import { purgeCompletedUpload, purgeUploadStorage } from "../src/cancel/purge.js";
 import { newId } from "../src/ids.js";
 import { DiskStore } from "../src/stores/disk-store.js";
 import { S3Store } from "../src/stores/s3-store.js";
@@ -249,6 +249,60 @@ describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
     await store.deleteVideo(video.key, never);
     await store.deleteVideo(video.key, never);
     expect(await store.statVideo(video.key, never)).toBeUndefined();
+  });
+
+  it("assembles the segments listSegments returned; the completed purge removes a partial segment, keeps the video", async () => {
+    const upload = await begin();
+    const segments = [randomBytes(t.segmentSize), randomBytes(1000)];
+    const whole = Buffer.concat(segments);
+    await writeAll(upload, segments);
+    await store.savePartialSegment(upload, 2, randomBytes(100), never);
+    const listed = await store.listSegments(upload, never);
+    const video = await store.assemble(upload, listed, newId(), never);
+    expect(video).toMatchObject({ size: whole.length, sha256: sha256Of(whole) });
+    const purge = await purgeCompletedUpload(
+      store,
+      upload,
+      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
+      never,
+    );
+    expect(purge.failures).toEqual([]);
+    expect(purge.remnants).toEqual([]);
+    expect(await store.loadPartialSegment(upload, never)).toBeUndefined();
+    expect(sha256Of(await collect(await store.readVideo(video.key, undefined, never)))).toBe(sha256Of(whole));
+    await store.deleteVideo(video.key, never);
+    await t.assertNothingLeft(upload);
+  });
+
+  it("a segment sent again after it was listed is not joined unchecked", async () => {
+    const upload = await begin();
+    const segments = [randomBytes(t.segmentSize), randomBytes(1000)];
+    await writeAll(upload, segments);
+    const listed = await store.listSegments(upload, never);
+    const again = randomBytes(1000);
+    await store.writeSegment(
+      upload,
+      { index: 1, size: again.length, sha256: sha256Of(again) },
+      chunksOf(again),
+      never,
+    );
+    // Either refused (S3: the listed ETag is gone) or joined with what is stored now, hashed as such.
+    const video = await store.assemble(upload, listed, newId(), never).catch((error: unknown) => error);
+    if (video instanceof Error) {
+      // S3: CompleteMultipartUpload refuses the listed ETag (InvalidPart).
+      if (store.kind === "s3") expect(video).toMatchObject({ code: "segments_missing" });
+    } else {
+      const joined = await collect(await store.readVideo((video as { key: string }).key, undefined, never));
+      expect((video as { sha256: string }).sha256).toBe(sha256Of(joined));
+      await store.deleteVideo((video as { key: string }).key, never);
+    }
+    await purgeUploadStorage(
+      store,
+      upload,
+      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
+      never,
+    );
+    await t.assertNothingLeft(upload);
   });
 
   it("listStoredEntries lists segments and the video under their owner ids, and nothing once removed", async () => {

@@ -74,6 +74,33 @@ export async function purgeUploadStorage(
   return { deletedSegments, deletedBytes, failures, remnants };
 }
 
+/**
+ * The purge of an upload whose video is safe (`completed`). On a store that deletes segments
+ * one by one (disk) the segments are copies of the video: the full purge above. On one that
+ * cannot (S3), `assemble` turned the segments into the video itself, so there is no segment
+ * to list or count, let alone delete: `discardUpload` removes what is left besides the video
+ * (a partial segment, a stray multipart upload at the key) until its own listing finds
+ * nothing, and `listRemnants` lists anew what storage still holds.
+ */
+export async function purgeCompletedUpload(
+  store: SegmentStore,
+  upload: UploadHandle,
+  options: PurgeOptions,
+  signal: AbortSignal,
+): Promise<PurgeResult> {
+  if (store.deletesSegmentsIndividually) return purgeUploadStorage(store, upload, options, signal);
+  const failures: CleanupFailure[] = [];
+  const retrying = <T>(work: () => Promise<T>) => withRetries(options.tries, options.backoff, work, signal);
+  await retrying(() => store.discardUpload(upload, signal)).catch((error: unknown) => {
+    failures.push(failureOf("upload container", error));
+  });
+  const remnants = await retrying(() => store.listRemnants(upload, signal)).catch((error: unknown) => {
+    failures.push(failureOf("verification listing", error));
+    return undefined;
+  });
+  return { deletedSegments: 0, deletedBytes: 0, failures, remnants };
+}
+
 export function failureOf(name: string, error: unknown, index?: number): CleanupFailure {
   const code = isCleancutError(error)
     ? error.code

@@ -15,7 +15,7 @@ import {
 import type { Logger } from "pino";
 import type { CancelService } from "../cancel/cancel-service.js";
 import type { InflightRegistry } from "../cancel/inflight-registry.js";
-import { type PurgeOptions, purgeUploadStorage } from "../cancel/purge.js";
+import { type PurgeOptions, purgeCompletedUpload } from "../cancel/purge.js";
 import { newId } from "../ids.js";
 import { inspectVideo } from "./inspect-video.js";
 
@@ -119,6 +119,7 @@ export class CompleteService {
     const { repository, store, videos, log } = this.deps;
     const handle = { id: record.id, storageRef: record.storageRef };
     let assembled: Awaited<ReturnType<SegmentStore["assemble"]>> | undefined;
+    let committed = false;
     try {
       assembled = await store.assemble(handle, segments, videoId, signal);
       const probe = await inspectVideo(
@@ -142,18 +143,40 @@ export class CompleteService {
       const completed = await repository.transition(record.id, ["completing"], "completed", {}, signal);
       if (completed === undefined)
         throw new UploadCancelledError(`upload ${record.id} was cancelled while completing`);
-      // The video is safe; the segments are now only a copy of it.
-      const purge = await purgeUploadStorage(store, handle, this.deps.purge, never);
-      if (purge.remnants === undefined || purge.remnants.length > 0 || purge.failures.length > 0) {
+      committed = true;
+      // The video is safe: what storage holds besides it goes, verified, and at the same time
+      // the segment records (that purge lists no segment, so it never reads them).
+      const [purge, forgotten] = await Promise.allSettled([
+        purgeCompletedUpload(store, handle, this.deps.purge, never),
+        repository.forgetAllSegments(record.id, never),
+      ]);
+      if (
+        purge.status === "rejected" ||
+        purge.value.remnants === undefined ||
+        purge.value.remnants.length > 0 ||
+        purge.value.failures.length > 0
+      ) {
         log.warn(
-          { uploadId: record.id, failures: purge.failures },
+          {
+            uploadId: record.id,
+            ...(purge.status === "rejected"
+              ? { err: purge.reason }
+              : { failures: purge.value.failures, remnants: purge.value.remnants }),
+          },
           "segments of a completed upload were not all removed",
         );
       }
-      await repository.forgetAllSegments(record.id, never);
+      if (forgotten.status === "rejected") {
+        log.warn(
+          { uploadId: record.id, err: forgotten.reason },
+          "segment records of a completed upload were kept",
+        );
+      }
       log.info({ uploadId: record.id, videoId, size: info.size }, "upload completed");
       return info;
     } catch (error) {
+      // Completed: the video is the upload's now, whatever failed after.
+      if (committed) throw error;
       if (assembled !== undefined) {
         await videos.deleteVideo(assembled.key, never);
         await repository.deleteVideo(videoId, never);

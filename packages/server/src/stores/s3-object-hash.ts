@@ -4,21 +4,30 @@ import { hashingCounter } from "./hashing-counter.js";
 
 /**
  * The SHA-256 of the object at `key`, read whole with `read` (which also proves it is `size`
- * bytes long). A `storage_unavailable` failure is retried, at most 3 attempts in all.
+ * bytes long), and its first `headBytes` bytes as read. A `storage_unavailable` failure is
+ * retried, at most 3 attempts in all.
  */
 export async function hashStoredObject(
   read: () => Promise<AsyncIterable<Uint8Array>>,
   key: string,
   size: number,
   signal: AbortSignal,
-): Promise<string> {
+  headBytes = 0,
+): Promise<{ sha256: string; head: Buffer }> {
   for (let attempt = 1; ; attempt++) {
     try {
       const counter = hashingCounter(size, `video ${key}`);
-      for await (const _chunk of counter.transform(await read())) {
+      const head: Uint8Array[] = [];
+      let kept = 0;
+      for await (const chunk of counter.transform(await read())) {
         // hashed and counted by the transform
+        if (kept < headBytes) {
+          const piece = chunk.subarray(0, headBytes - kept);
+          head.push(Buffer.from(piece));
+          kept += piece.byteLength;
+        }
       }
-      return counter.finish();
+      return { sha256: counter.finish(), head: Buffer.concat(head) };
     } catch (error) {
       if (signal.aborted || attempt >= 3 || (isCleancutError(error) && error.code !== "storage_unavailable"))
         throw signal.aborted ? (signal.reason ?? error) : error;

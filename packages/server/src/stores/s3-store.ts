@@ -32,7 +32,7 @@ import {
 import { type BackoffPolicy, backoffDelay, sleep } from "../cancel/backoff.js";
 import { assertValidId, isValidId } from "../ids.js";
 import { createS3Client } from "./s3-client.js";
-import { allSettledOrThrow, callS3, errorName, mapS3Error } from "./s3-errors.js";
+import { allSettledOrThrow, callS3, errorName, isUploadGone, mapS3Error, s3Failure } from "./s3-errors.js";
 import { S3MultipartRequests } from "./s3-multipart.js";
 import { hashStoredObject } from "./s3-object-hash.js";
 import { uploadCheckedPart } from "./s3-part-upload.js";
@@ -46,6 +46,10 @@ import { presignGetUrl } from "./s3-presign-get.js";
 import { presignPartUpload } from "./s3-presign-part.js";
 import type { S3StoreOptions } from "./s3-store-options.js";
 import { WrittenParts } from "./s3-written-parts.js";
+
+/** As many first bytes as `inspectVideo` reads. */
+const keptHeadBytes = 4096;
+const maxKeptHeads = 1024;
 
 export { createS3Client } from "./s3-client.js";
 export { presignGetUrl } from "./s3-presign-get.js";
@@ -84,7 +88,13 @@ export type { RecordedSegmentsLookup, S3StoreCredentials, S3StoreOptions } from 
  *   row, not for the calls): one round is [abort ours and any other upload the previous
  *   round listed, delete the object, delete the partial segment] then [list parts, list
  *   uploads, head the partial segment]; the verification only starts once every delete call
- *   of the round has finished.
+ *   of the round has finished. A round that aborts nothing (after `assemble`: only the partial
+ *   segment to delete) lists the multipart uploads alongside its deletes.
+ * - Complete: `assemble` completes with the ETags `listSegments` listed for exactly the segment
+ *   objects it is given (no second ListParts; a part overwritten since no longer has that
+ *   ETag and S3 refuses it), else it lists the parts itself. The read-back that hashes the
+ *   joined object keeps its first 4 KiB, and the range read of them that the completion's
+ *   container check makes next is served from those, once.
  * - Video keys: `assemble` returns the object key. Any key that is not under `keyPrefix`
  *   (such as a bare video id) names no object of this store: stat says absent, delete is a
  *   no-op. The object a racing complete made is covered by `discardUpload`/`listRemnants`.
@@ -106,6 +116,18 @@ export class S3Store implements SegmentStore, VideoStore {
   /** Keys whose `assemble` returned here: the completed video, kept by `discardUpload`. */
   readonly #assembled = new Set<string>();
   readonly #requests: S3MultipartRequests;
+  /**
+   * The ETag each segment `listSegments` returned was listed with: `assemble` given exactly
+   * those segment objects completes the upload with them instead of listing the parts again.
+   * A part overwritten since has another ETag, and CompleteMultipartUpload refuses it.
+   */
+  readonly #listedEtags = new WeakMap<StoredSegment, string>();
+  /**
+   * The first bytes of each video `assemble` just read back whole to hash it: the completion's
+   * container check (a range read of the head, `inspectVideo`) that follows is served from
+   * them, once, instead of a second GetObject of the same bytes.
+   */
+  readonly #heads = new Map<string, Buffer>();
 
   constructor(options: S3StoreOptions) {
     this.#options = options;
@@ -124,13 +146,21 @@ export class S3Store implements SegmentStore, VideoStore {
 
   async beginUpload(uploadId: string, contentType: string, signal: AbortSignal): Promise<string> {
     const key = this.objectKey(uploadId);
+    signal.throwIfAborted();
+    // Not cut by `signal`: a CreateMultipartUpload cut mid-way may still create the upload on
+    // S3's side after we stopped listening, and nothing would record it. It runs to its answer
+    // instead, and an upload made for a request that was cancelled meanwhile is aborted before
+    // this settles (as every store method must leave nothing behind when aborted).
     const created = await callS3(signal, () =>
       this.client.send(
         new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }),
-        { abortSignal: signal },
       ),
     );
     if (created.UploadId === undefined) throw new StorageUnavailableError("S3 returned no UploadId");
+    if (signal.aborted) {
+      await this.#requests.abort(key, created.UploadId, new AbortController().signal);
+      throw signal.reason;
+    }
     return created.UploadId;
   }
 
@@ -212,7 +242,13 @@ export class S3Store implements SegmentStore, VideoStore {
   async listSegments(upload: UploadHandle, signal: AbortSignal): Promise<StoredSegment[]> {
     const parts = await this.#requests.listParts(this.objectKey(upload.id), upload.storageRef, signal);
     if (parts === undefined || parts.length === 0) return [];
-    return this.#written.segments(upload.id, parts, this.#options.recordedSegments, signal);
+    const segments = await this.#written.segments(upload.id, parts, this.#options.recordedSegments, signal);
+    const etags = new Map(parts.map((part) => [part.PartNumber, part]));
+    for (const segment of segments) {
+      const part = etags.get(segment.index + 1);
+      if (part?.ETag !== undefined && part.Size === segment.size) this.#listedEtags.set(segment, part.ETag);
+    }
+    return segments;
   }
 
   async deleteSegment(upload: UploadHandle, index: number, signal: AbortSignal): Promise<void> {
@@ -278,9 +314,14 @@ export class S3Store implements SegmentStore, VideoStore {
     let listed: string[] = [];
     for (let round = 1; ; round++) {
       const uploadIds = new Set([...(completed ? [] : [upload.storageRef]), ...listed]);
+      // A round that aborts no multipart upload (a completed upload's first round, almost
+      // always its only one) cannot change what ListMultipartUploads finds: that listing runs
+      // alongside the round's deletes instead of after them.
+      const early = uploadIds.size === 0 ? this.#requests.listUploads(key, signal) : undefined;
       // Every delete of the round at once: none depends on another, and the verification
       // below starts only once all of them finished.
       await allSettledOrThrow([
+        early,
         ...[...uploadIds].map((uploadId) => this.#requests.abort(key, uploadId, signal)),
         // A CompleteMultipartUpload racing the cancel may have made the object.
         completed ? undefined : this.#requests.deleteObject(key, signal),
@@ -290,7 +331,7 @@ export class S3Store implements SegmentStore, VideoStore {
       // partial segment being saved may land after its delete.
       const [parts, others, partial] = await allSettledOrThrow([
         completed ? undefined : this.#requests.listParts(key, upload.storageRef, signal),
-        this.#requests.listUploads(key, signal),
+        early ?? this.#requests.listUploads(key, signal),
         this.#requests.headObject(partialKey, signal),
       ]);
       const left = parts !== undefined;
@@ -379,26 +420,36 @@ export class S3Store implements SegmentStore, VideoStore {
     signal: AbortSignal,
   ): Promise<AssembledVideo> {
     const key = this.objectKey(upload.id);
-    const parts = await this.#requests.listParts(key, upload.storageRef, signal);
-    if (parts === undefined) {
-      throw new SegmentsMissingError(`the multipart upload of ${key} is gone`);
-    }
-    const byNumber = new Map(parts.map((part) => [part.PartNumber, part]));
+    const gone = () => new SegmentsMissingError(`the multipart upload of ${key} is gone`);
     const ordered = [...segments].sort((a, b) => a.index - b.index);
+    // Segments as `listSegments` just returned them carry the ETag S3 listed them with: no
+    // second ListParts. Any other segment (from elsewhere) is checked against a new listing.
+    let etagOf = (segment: StoredSegment): string | undefined => this.#listedEtags.get(segment);
+    if (!ordered.every((segment) => etagOf(segment) !== undefined)) {
+      const parts = await this.#requests.listParts(key, upload.storageRef, signal);
+      if (parts === undefined) throw gone();
+      const byNumber = new Map(parts.map((part) => [part.PartNumber, part]));
+      etagOf = (segment) => {
+        const part = byNumber.get(segment.index + 1);
+        return part?.Size === segment.size ? part.ETag : undefined;
+      };
+    }
     const completed: Array<{ PartNumber: number; ETag: string }> = [];
     for (const segment of ordered) {
-      const part = byNumber.get(segment.index + 1);
-      if (part?.ETag === undefined || part.Size !== segment.size) {
+      const etag = etagOf(segment);
+      if (etag === undefined) {
         throw new SegmentsMissingError(`segment ${segment.index} is not stored as listed`, {
           details: { index: segment.index },
         });
       }
-      completed.push({ PartNumber: segment.index + 1, ETag: part.ETag });
+      completed.push({ PartNumber: segment.index + 1, ETag: etag });
     }
     const total = ordered.reduce((sum, segment) => sum + segment.size, 0);
-    // Parts not named here (indexes past the end) are dropped by S3 with the upload.
-    await callS3(signal, () =>
-      this.client.send(
+    // Parts not named here (indexes past the end) are dropped by S3 with the upload. A part
+    // overwritten since it was listed no longer has the listed ETag: S3 refuses it (InvalidPart,
+    // a SegmentsMissingError) rather than join bytes other than the listed segment's.
+    try {
+      await this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: this.bucket,
           Key: key,
@@ -406,12 +457,22 @@ export class S3Store implements SegmentStore, VideoStore {
           MultipartUpload: { Parts: completed },
         }),
         { abortSignal: signal },
-      ),
-    );
+      );
+    } catch (error) {
+      if (isUploadGone(error) && !signal.aborted) throw gone();
+      throw s3Failure(error, signal, `completing the multipart upload of ${key}`);
+    }
     // S3 knows no SHA-256 of the whole: read the joined object back once and hash it, which
     // also proves its length. (If this fails the object stays: a cancel's discardUpload
     // removes it; it is only kept once `assemble` has returned.)
-    const sha256 = await hashStoredObject(() => this.readVideo(key, undefined, signal), key, total, signal);
+    const { sha256, head } = await hashStoredObject(
+      () => this.readVideo(key, undefined, signal),
+      key,
+      total,
+      signal,
+      keptHeadBytes,
+    );
+    this.#keepHead(key, head);
     this.#assembled.add(key);
     this.#written.forget(upload.id);
     return { key, size: total, sha256 };
@@ -428,6 +489,13 @@ export class S3Store implements SegmentStore, VideoStore {
     signal: AbortSignal,
   ): Promise<AsyncIterable<Uint8Array>> {
     if (!this.#ownsKey(key)) throw new VideoNotFoundError(`video ${key} does not exist`);
+    const head = range?.start === 0 ? this.#heads.get(key) : undefined;
+    if (head !== undefined && range !== undefined) {
+      // Served once: any later read goes to S3.
+      this.#heads.delete(key);
+      signal.throwIfAborted();
+      if (range.end < head.length) return Readable.from([head.subarray(0, range.end + 1)]);
+    }
     try {
       const response = await this.client.send(
         new GetObjectCommand({
@@ -475,8 +543,19 @@ export class S3Store implements SegmentStore, VideoStore {
 
   async deleteVideo(key: string, signal: AbortSignal): Promise<void> {
     if (!this.#ownsKey(key)) return;
+    this.#heads.delete(key);
     await this.#requests.deleteObject(key, signal);
     this.#assembled.delete(key);
+  }
+
+  #keepHead(key: string, head: Buffer): void {
+    this.#heads.delete(key);
+    this.#heads.set(key, head);
+    // Never read (an assemble whose completion stopped before its check): the oldest goes.
+    for (const oldest of this.#heads.keys()) {
+      if (this.#heads.size <= maxKeptHeads) break;
+      this.#heads.delete(oldest);
+    }
   }
 
   #ownsKey(key: string): boolean {
