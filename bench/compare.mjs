@@ -23,7 +23,7 @@ import { quantile, summary } from "./lib/stats.mjs";
 import { startSwift, swiftClient } from "./lib/swift.mjs";
 import { cleancutSystem } from "./lib/systems/cleancut.mjs";
 import { libStorageSystem } from "./lib/systems/lib-storage.mjs";
-import { rawSystem } from "./lib/systems/raw.mjs";
+import { rawNames, rawSystem } from "./lib/systems/raw.mjs";
 import { tusSystem } from "./lib/systems/tus-server.mjs";
 import { makeVideoLikeFile } from "./lib/video-like-file.mjs";
 
@@ -73,6 +73,7 @@ const env = { work, s3, bucket, databaseUrl: database.url };
 const allSystems = [
   rawSystem(env, "sink"),
   rawSystem(env, "file"),
+  rawSystem(env, "file-fsync"),
   rawSystem(env, "copy"),
   cleancutSystem(env, "disk"),
   cleancutSystem(env, "s3-proxy"),
@@ -210,8 +211,9 @@ function maxOf(values) {
   const defined = values.filter((v) => v !== undefined);
   return defined.length ? Math.max(...defined) : undefined;
 }
-const sink = rows.find((r) => r.name.includes("sink"))?.mibps;
-const file = rows.find((r) => r.name.includes("→ file"))?.mibps;
+const sink = rows.find((r) => r.name === rawNames.sink)?.mibps;
+const file = rows.find((r) => r.name === rawNames.file)?.mibps;
+const durable = rows.find((r) => r.name === rawNames["file-fsync"])?.mibps;
 const tus = rows.find((r) => r.name.startsWith("@tus"));
 const pct = (value, of) => (of ? `${Math.round((value / of) * 100)} %` : "");
 const fmt = (value) =>
@@ -250,12 +252,12 @@ const md = [
   "",
   `## ${bigSize / MiB} MiB upload (client in its own process)`,
   "",
-  "| system | MiB/s (median) | runs | % of raw PUT → sink | % of raw PUT → file | client peak RSS MiB (" +
+  "| system | MiB/s (median) | runs | % of raw PUT → sink | % of raw PUT → file | % of raw PUT → file, fsync'd | client peak RSS MiB (" +
     `${smallSize / MiB} MiB / ${bigSize / MiB} MiB) | server peak RSS MiB (${smallSize / MiB} MiB / ${bigSize / MiB} MiB) |`,
-  "| --- | --- | --- | --- | --- | --- | --- |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${fmt(r.mibps)} | ${r.mibpsSpread.join(", ")} | ${pct(r.mibps, sink)} | ${pct(r.mibps, file)} | ${fmt(r.clientRss.small)} / ${fmt(r.clientRss.big)} | ${fmt(r.serverRss.small)} / ${fmt(r.serverRss.big)} |`,
+      `| ${r.name} | ${fmt(r.mibps)} | ${r.mibpsSpread.join(", ")} | ${pct(r.mibps, sink)} | ${pct(r.mibps, file)} | ${pct(r.mibps, durable)} | ${fmt(r.clientRss.small)} / ${fmt(r.clientRss.big)} | ${fmt(r.serverRss.small)} / ${fmt(r.serverRss.big)} |`,
   ),
   "",
   `## ${concurrent} concurrent ${concurrentSize / MiB} MiB uploads (one client process)`,
@@ -358,7 +360,7 @@ function targetsOf(all) {
   if (best && sink) {
     list.push({
       what: "throughput ≥ 70 % of the raw ceiling (PUT → sink)",
-      measured: `${pct(best.mibps, sink)} (${pct(best.mibps, file)} of PUT → file)`,
+      measured: `${pct(best.mibps, sink)} (${pct(best.mibps, file)} of PUT → file, ${pct(best.mibps, durable)} of PUT → file fsync'd)`,
       met: best.mibps >= 0.7 * sink,
     });
   }

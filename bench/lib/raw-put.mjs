@@ -1,6 +1,7 @@
 // The ceilings: a plain node:http PUT of a file over loopback, to a server that discards the
 // bytes (the network/loopback ceiling) or writes them to a file on the same disk (the disk
-// store's fair ceiling). Run as a child: `node raw-put.mjs serve sink|file DIR` prints its port.
+// store's fair ceiling), with or without an fsync before answering. Run as a child:
+// `node raw-put.mjs serve sink|file|file-fsync DIR` prints its port.
 import { createReadStream, createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer, request } from "node:http";
@@ -44,7 +45,8 @@ if (process.argv[2] === "serve") {
     const target =
       mode === "sink"
         ? new Writable({ write: (_chunk, _enc, done) => done() })
-        : createWriteStream(join(dir, `raw-${n++}.bin`));
+        : // `file-fsync`: durable before the answer, as cleancut's segments are (`flush` fsyncs before close).
+          createWriteStream(join(dir, `raw-${n++}.bin`), { flush: mode === "file-fsync" });
     await pipeline(req, target);
     if (mode !== "sink") await rm(target.path, { force: true });
     res.end("ok");

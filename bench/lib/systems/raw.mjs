@@ -2,13 +2,21 @@ import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { rawPut, startRawServer } from "../raw-put.mjs";
 
+export const rawNames = {
+  sink: "raw node:http PUT → discarding sink",
+  file: "raw node:http PUT → file",
+  "file-fsync": "raw node:http PUT → file, fsync'd",
+  copy: "file copy (fs.copyFile)",
+};
+
 /**
  * The ceilings: what a plain `node:http` PUT of the file over loopback reaches into a sink that
- * discards the bytes, or into a file on the same disk (no hashing, no fsync, no metadata), and a
- * plain file copy (`fs.copyFile`) on that disk. Nothing to cancel.
+ * discards the bytes, or into a file on the same disk (no hashing, no metadata; with or without
+ * an fsync before the answer — cleancut answers a segment only once it is durable), and a plain
+ * file copy (`fs.copyFile`, no fsync) on that disk. Nothing to cancel.
  *
  * @param {import("./system.mjs").Environment} env
- * @param {"sink"|"file"|"copy"} kind
+ * @param {"sink"|"file"|"file-fsync"|"copy"} kind
  * @returns {import("./system.mjs").System}
  */
 export function rawSystem(env, kind) {
@@ -26,10 +34,7 @@ export function rawSystem(env, kind) {
     return { ms: await rawPut(server.url, path, size) };
   };
   return {
-    name:
-      kind === "copy"
-        ? "file copy (fs.copyFile)"
-        : `raw node:http PUT → ${kind === "sink" ? "discarding sink" : "file"}`,
+    name: rawNames[kind],
     canCancel: false,
     async start() {
       if (kind !== "copy") server = await startRawServer(kind, env.work);

@@ -114,8 +114,13 @@ export function tusSystem(env) {
       });
       // Bytes sent are counted on the sockets (headers included, a few hundred bytes), not from
       // the throttled onProgress; the http stack is tus-js-client's own, only its agent differs.
+      let onWire;
+      const creationSent = new Promise((resolve) => {
+        onWire = resolve;
+      });
       const agent = countingAgent((written) => {
         sent = written;
+        onWire();
         if (at !== "creation" && written >= at * size) reached();
       });
       const upload = new Upload(data, {
@@ -133,8 +138,12 @@ export function tusSystem(env) {
         },
       });
       upload.start();
-      if (at === "creation") await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
-      else await atPoint;
+      // "creation": once the POST is on the wire, 0–2 ms later, so the abort lands while the
+      // server handles it (a fixed delay from start() mostly aborted before anything was sent).
+      if (at === "creation") {
+        await Promise.race([creationSent, atPoint]);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2));
+      } else await atPoint;
       const phase = succeeded ? "after-success" : upload.url == null ? "creation" : "transfer";
       const sentFraction = Math.round((sent / size) * 1000) / 1000;
       const started = performance.now();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import {
   type CancelReason,
   type CancelReport,
@@ -66,6 +67,8 @@ export class CancelService {
 
   constructor(deps: CancelServiceDeps) {
     this.#deps = deps;
+    // Every cancel in flight listens on it (one listener each, removed when done): no cap.
+    setMaxListeners(0, this.#lifetime.signal);
   }
 
   /** Cancels the upload and resolves with its report once an attempt has finished. */

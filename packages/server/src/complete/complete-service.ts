@@ -17,6 +17,7 @@ import type { CancelService } from "../cancel/cancel-service.js";
 import type { InflightRegistry } from "../cancel/inflight-registry.js";
 import { type PurgeOptions, purgeCompletedUpload } from "../cancel/purge.js";
 import { newId } from "../ids.js";
+import { neverAborts } from "../never-aborts.js";
 import { inspectVideo } from "./inspect-video.js";
 
 export interface CompleteServiceDeps {
@@ -29,8 +30,6 @@ export interface CompleteServiceDeps {
   purge: PurgeOptions;
   ffprobeCommand: string | undefined;
 }
-
-const never = new AbortController().signal;
 
 /**
  * Joins the segments into the video, checks it is one, and only then drops the segments.
@@ -147,8 +146,8 @@ export class CompleteService {
       // The video is safe: what storage holds besides it goes, verified, and at the same time
       // the segment records (that purge lists no segment, so it never reads them).
       const [purge, forgotten] = await Promise.allSettled([
-        purgeCompletedUpload(store, handle, this.deps.purge, never),
-        repository.forgetAllSegments(record.id, never),
+        purgeCompletedUpload(store, handle, this.deps.purge, neverAborts),
+        repository.forgetAllSegments(record.id, neverAborts),
       ]);
       if (
         purge.status === "rejected" ||
@@ -178,8 +177,8 @@ export class CompleteService {
       // Completed: the video is the upload's now, whatever failed after.
       if (committed) throw error;
       if (assembled !== undefined) {
-        await videos.deleteVideo(assembled.key, never);
-        await repository.deleteVideo(videoId, never);
+        await videos.deleteVideo(assembled.key, neverAborts);
+        await repository.deleteVideo(videoId, neverAborts);
       }
       if (error instanceof NotAVideoError) {
         await repository.transition(
@@ -192,11 +191,11 @@ export class CompleteService {
             errorMessage: error.message,
             nextCleanupAt: Date.now(),
           },
-          never,
+          neverAborts,
         );
       } else if (!(isCleancutError(error) && error.code === "upload_cancelled")) {
         // A storage hiccup: give the upload back so the client can try `complete` again.
-        await repository.transition(record.id, ["completing"], "uploading", {}, never);
+        await repository.transition(record.id, ["completing"], "uploading", {}, neverAborts);
       }
       throw error;
     }

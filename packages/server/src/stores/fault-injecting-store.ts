@@ -13,6 +13,7 @@ import type {
   VideoStore,
 } from "@cleancut/core";
 import { type Fault, FaultGate, storageFailure } from "../faults/fault-gate.js";
+import { neverAborts } from "../never-aborts.js";
 
 export type { Fault };
 
@@ -20,8 +21,6 @@ type StoreMethod = Exclude<
   keyof (SegmentStore & VideoStore),
   "kind" | "segmentSizeLimits" | "deletesSegmentsIndividually"
 >;
-
-const never = new AbortController().signal;
 
 /**
  * Wraps a real store and makes it misbehave on command. The bytes still go to the real store:
@@ -47,7 +46,7 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
     const { presignSegmentUpload, statSegment } = inner;
     if (presignSegmentUpload !== undefined) {
       this.presignSegmentUpload = async (upload, index, size, expiresSeconds) => {
-        await this.#gate("presignSegmentUpload", never);
+        await this.#gate("presignSegmentUpload", neverAborts);
         return presignSegmentUpload.call(inner, upload, index, size, expiresSeconds);
       };
     }

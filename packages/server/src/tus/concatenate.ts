@@ -1,11 +1,10 @@
 import { ConcatenationInvalidError, type UploadRecord } from "@cleancut/core";
 import type { AppContext } from "../http/context.js";
 import { newId, tokenMatches } from "../ids.js";
+import { neverAborts } from "../never-aborts.js";
 import { appendBytes } from "./append-bytes.js";
 import { tusPosition } from "./offset.js";
 import { parseTusUploadRef } from "./upload-url.js";
-
-const never = new AbortController().signal;
 
 /**
  * The partial uploads an `Upload-Concat: final;…` names, in order. Each must be a partial tus
@@ -85,7 +84,7 @@ export async function concatenateInto(
           await appendBytes(appendDeps(ctx), current, position, body, undefined, finalSignal);
         });
       } finally {
-        await ctx.videos.deleteVideo(joined.key, never);
+        await ctx.videos.deleteVideo(joined.key, neverAborts);
       }
     });
   }
