@@ -153,9 +153,10 @@ try {
     // Whatever the system does after its abort returned (cleancut: nothing left to do; a
     // server-side expiry would be later still) gets a few seconds before the listing.
     await new Promise((resolve) => setTimeout(resolve, 5000));
-    await system.clear?.();
+    // Listed as the cancels left it: no clear() first (it would empty the store it lists).
     const after = await system.leftovers();
     results.get(system.name).cancels = { outcomes, before, after };
+    await system.clear?.();
     log(`${system.name}: ${outcomes.length} cancels, left ${after.items} items / ${after.bytes} bytes`);
   }
 } catch (error) {

@@ -30,21 +30,17 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 import { type BackoffPolicy, backoffDelay, sleep } from "../cancel/backoff.js";
-import { assertValidId, isValidId } from "../ids.js";
+import { assertValidId } from "../ids.js";
 import { createS3Client } from "./s3-client.js";
 import { allSettledOrThrow, callS3, errorName, isUploadGone, mapS3Error, s3Failure } from "./s3-errors.js";
 import { S3MultipartRequests } from "./s3-multipart.js";
 import { hashStoredObject } from "./s3-object-hash.js";
 import { uploadCheckedPart } from "./s3-part-upload.js";
-import {
-  getPartialSegment,
-  partialSegmentKey,
-  partialSegmentOwner,
-  putPartialSegment,
-} from "./s3-partial-segment.js";
+import { getPartialSegment, partialSegmentKey, putPartialSegment } from "./s3-partial-segment.js";
 import { presignGetUrl } from "./s3-presign-get.js";
 import { presignPartUpload } from "./s3-presign-part.js";
 import type { S3StoreOptions } from "./s3-store-options.js";
+import { listS3StoredEntries } from "./s3-stored-entries.js";
 import { WrittenParts } from "./s3-written-parts.js";
 
 /** As many first bytes as `inspectVideo` reads. */
@@ -356,61 +352,9 @@ export class S3Store implements SegmentStore, VideoStore {
     }
   }
 
-  /**
-   * ListMultipartUploads and ListObjectsV2 under the key prefix (every page): one `segments`
-   * entry per multipart upload (its parts summed with ListParts; `storageRef` is its UploadId)
-   * and one `video` entry per object, or a `temp` entry for a partial segment's object. All
-   * are filed under the upload id the key names.
-   */
+  /** Everything under the key prefix, as storage lists it (see `listS3StoredEntries`). */
   async listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]> {
-    const entries: StoredEntry[] = [];
-    const ownerOf = (key: string) => {
-      const id = key.slice(this.#prefix.length);
-      return key.startsWith(this.#prefix) && isValidId(id) ? id : undefined;
-    };
-    for (const upload of await this.#requests.listUploadsUnder(this.#prefix, signal)) {
-      const ownerId = ownerOf(upload.key);
-      if (ownerId === undefined) continue;
-      const parts = await this.#requests.listParts(upload.key, upload.uploadId, signal);
-      // Gone between the two listings (aborted or completed meanwhile): nothing to report.
-      if (parts === undefined) continue;
-      const lastPart = Math.max(0, ...parts.map((part) => part.LastModified?.getTime() ?? 0));
-      entries.push({
-        ownerId,
-        owner: "upload",
-        kind: "segments",
-        bytes: parts.reduce((sum, part) => sum + (part.Size ?? 0), 0),
-        name: `${upload.key} multipart upload ${upload.uploadId} (${parts.length} parts)`,
-        modifiedAt: Math.max(upload.initiated ?? 0, lastPart),
-        storageRef: upload.uploadId,
-      });
-    }
-    for (const object of await this.#requests.listObjectsUnder(this.#prefix, signal)) {
-      const partialOwner = partialSegmentOwner(this.#prefix, object.key);
-      if (partialOwner !== undefined) {
-        entries.push({
-          ownerId: partialOwner,
-          owner: "upload",
-          kind: "temp",
-          bytes: object.size,
-          name: object.key,
-          modifiedAt: object.lastModified ?? 0,
-        });
-        continue;
-      }
-      const ownerId = ownerOf(object.key);
-      if (ownerId === undefined) continue;
-      entries.push({
-        ownerId,
-        owner: "upload",
-        kind: "video",
-        bytes: object.size,
-        name: object.key,
-        modifiedAt: object.lastModified ?? 0,
-        videoKey: object.key,
-      });
-    }
-    return entries;
+    return listS3StoredEntries(this.#requests, this.#prefix, signal);
   }
 
   async assemble(
