@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { UploadCancelledError } from "@cleancut/core";
 import { request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,7 +66,7 @@ class SlowStorageTransport implements HttpTransport {
       const response = await undiciRequest(request.url, {
         method: "PUT",
         headers: { ...request.headers, "content-length": String(body.length) },
-        body: trickle(),
+        body: Readable.from(trickle()),
         signal: request.signal,
       });
       const text = await response.body.text();

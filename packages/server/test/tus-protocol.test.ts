@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { asBody } from "./support/api.js";
 import { leftovers, removeDir, startTestServer, type TestServer } from "./support/harness.js";
 
 const KiB = 1024;
@@ -52,7 +53,7 @@ function patch(url: string, offset: number, body: Uint8Array, extra: Record<stri
       "upload-offset": String(offset),
       ...extra,
     },
-    body,
+    body: asBody(body),
   });
 }
 
@@ -188,7 +189,7 @@ describe("tus 1.0 protocol", () => {
     const type = await fetch(upload.url, {
       method: "PATCH",
       headers: { ...tus, "content-type": "application/octet-stream", "upload-offset": "0" },
-      body: video.subarray(0, 10),
+      body: asBody(video.subarray(0, 10)),
     });
     expect(type.status).toBe(415);
     const past = await patch(upload.url, 0, Buffer.concat([video, Buffer.alloc(1)]));
@@ -206,7 +207,7 @@ describe("tus 1.0 protocol", () => {
         "upload-length": String(video.length),
         "content-type": "application/offset+octet-stream",
       },
-      body: first,
+      body: asBody(first),
     });
     expect(response.status).toBe(201);
     expect(response.headers.get("upload-offset")).toBe(String(first.length));

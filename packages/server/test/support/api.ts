@@ -24,7 +24,7 @@ export class Api {
       body = JSON.stringify(options.json);
     } else if (options.body !== undefined) {
       headers["content-type"] ??= "application/octet-stream";
-      body = options.body;
+      body = asBody(options.body);
     }
     const response = await fetch(new URL(path, this.baseUrl), { method, headers, body });
     const text = await response.text();
@@ -98,4 +98,12 @@ export function contentDigest(bytes: Uint8Array): string {
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Bytes as a fetch body. Node's Buffers and their slices are backed by plain ArrayBuffers, but
+ * TypeScript types them over ArrayBufferLike, which BodyInit does not take.
+ */
+export function asBody(bytes: Uint8Array): BodyInit {
+  return bytes as Uint8Array<ArrayBuffer>;
 }

@@ -37,6 +37,14 @@ export async function createTestBucket(prefix: string): Promise<TestBucket> {
     credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
   });
   await client.send(new CreateBucketCommand({ Bucket: name }));
+  async function contents(): Promise<string[]> {
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: name }));
+    const multipart = await client.send(new ListMultipartUploadsCommand({ Bucket: name }));
+    return [
+      ...(listed.Contents ?? []).map((object) => `${object.Key} (${object.Size} B)`),
+      ...(multipart.Uploads ?? []).map((upload) => `${upload.Key} multipart upload ${upload.UploadId}`),
+    ];
+  }
   return {
     name,
     client,
@@ -56,16 +64,9 @@ export async function createTestBucket(prefix: string): Promise<TestBucket> {
       const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: name, Prefix: key }));
       expect(uploads.Uploads ?? []).toEqual([]);
     },
-    async contents() {
-      const listed = await client.send(new ListObjectsV2Command({ Bucket: name }));
-      const multipart = await client.send(new ListMultipartUploadsCommand({ Bucket: name }));
-      return [
-        ...(listed.Contents ?? []).map((object) => `${object.Key} (${object.Size} B)`),
-        ...(multipart.Uploads ?? []).map((upload) => `${upload.Key} multipart upload ${upload.UploadId}`),
-      ];
-    },
+    contents,
     async drop() {
-      expect(await this.contents()).toEqual([]);
+      expect(await contents()).toEqual([]);
       await client.send(new DeleteBucketCommand({ Bucket: name }));
     },
   };

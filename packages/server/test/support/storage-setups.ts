@@ -1,7 +1,7 @@
 import type { CreateUploadResponse, PresignSegmentResponse } from "@cleancut/core";
 import { expect } from "vitest";
 import type { CleancutServerOptions } from "../../src/index.js";
-import { type Api, type ApiResponse, sha256Hex } from "./api.js";
+import { type Api, type ApiResponse, asBody, sha256Hex } from "./api.js";
 import { expectNothingOnDisk } from "./expect-gone.js";
 import { leftovers, type TestServer } from "./harness.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
@@ -66,7 +66,7 @@ export async function directSend(
   );
   if (signed.status !== 200) return signed;
   const { "content-length": _length, ...headers } = signed.body.headers;
-  const put = await fetch(signed.body.url, { method: "PUT", headers, body: bytes });
+  const put = await fetch(signed.body.url, { method: "PUT", headers, body: asBody(bytes) });
   await put.arrayBuffer();
   expect(put.status).toBe(200);
   return api.call("POST", `/v1/uploads/${upload.id}/segments/${index}/confirm`, {

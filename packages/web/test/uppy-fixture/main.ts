@@ -52,7 +52,8 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 const input = document.getElementById("file") as HTMLInputElement;
 input.addEventListener("change", () => {
-  for (const file of input.files ?? []) uppy.addFile({ name: file.name, type: file.type, data: file });
+  for (const file of Array.from(input.files ?? []))
+    uppy.addFile({ name: file.name, type: file.type, data: file });
   document.documentElement.dataset.files = String(uppy.getFiles().length);
 });
 
