@@ -31,6 +31,12 @@ export interface AssembledVideo {
   key: string;
   size: number;
   sha256: string;
+  /**
+   * The video's first bytes, when the store read them back from storage while assembling (S3
+   * reads the joined object whole to hash it): the container check uses them instead of
+   * reading them again.
+   */
+  head?: Uint8Array;
 }
 
 /** A URL that lets its holder store one segment's bytes directly, and nothing else (no read, no delete). */

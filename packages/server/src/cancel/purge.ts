@@ -54,13 +54,7 @@ export async function purgeUploadStorage(
     });
   }
   // A store that cannot delete one segment (S3 multipart) drops them all here.
-  await retrying(() => store.discardUpload(upload, signal)).catch((error: unknown) => {
-    failures.push(failureOf("upload container", error));
-  });
-  const remnants = await retrying(() => store.listRemnants(upload, signal)).catch((error: unknown) => {
-    failures.push(failureOf("verification listing", error));
-    return undefined;
-  });
+  const remnants = await discardThenList(store, upload, retrying, failures, signal);
   if (!store.deletesSegmentsIndividually && remnants !== undefined) {
     // No delete call is trusted: a segment counts as deleted only if the listing before the
     // discard had it and the verification listing no longer does. Unverified: none counted.
@@ -91,14 +85,25 @@ export async function purgeCompletedUpload(
   if (store.deletesSegmentsIndividually) return purgeUploadStorage(store, upload, options, signal);
   const failures: CleanupFailure[] = [];
   const retrying = <T>(work: () => Promise<T>) => withRetries(options.tries, options.backoff, work, signal);
+  const remnants = await discardThenList(store, upload, retrying, failures, signal);
+  return { deletedSegments: 0, deletedBytes: 0, failures, remnants };
+}
+
+/** The end of every purge: remove what is left of the upload, then list storage anew. */
+async function discardThenList(
+  store: SegmentStore,
+  upload: UploadHandle,
+  retrying: <T>(work: () => Promise<T>) => Promise<T>,
+  failures: CleanupFailure[],
+  signal: AbortSignal,
+): Promise<Remnant[] | undefined> {
   await retrying(() => store.discardUpload(upload, signal)).catch((error: unknown) => {
     failures.push(failureOf("upload container", error));
   });
-  const remnants = await retrying(() => store.listRemnants(upload, signal)).catch((error: unknown) => {
+  return retrying(() => store.listRemnants(upload, signal)).catch((error: unknown) => {
     failures.push(failureOf("verification listing", error));
     return undefined;
   });
-  return { deletedSegments: 0, deletedBytes: 0, failures, remnants };
 }
 
 export function failureOf(name: string, error: unknown, index?: number): CleanupFailure {

@@ -121,13 +121,7 @@ export class CompleteService {
     let committed = false;
     try {
       assembled = await store.assemble(handle, segments, videoId, signal);
-      const probe = await inspectVideo(
-        videos,
-        assembled.key,
-        assembled.size,
-        this.deps.ffprobeCommand,
-        signal,
-      );
+      const probe = await inspectVideo(videos, assembled, this.deps.ffprobeCommand, signal);
       const info: VideoInfo = {
         videoId,
         uploadId: record.id,

@@ -43,9 +43,8 @@ import type { S3StoreOptions } from "./s3-store-options.js";
 import { listS3StoredEntries } from "./s3-stored-entries.js";
 import { WrittenParts } from "./s3-written-parts.js";
 
-/** As many first bytes as `inspectVideo` reads. */
+/** As many first bytes as `inspectVideo` reads: `assemble` hands them back for the container check. */
 const keptHeadBytes = 4096;
-const maxKeptHeads = 1024;
 
 export { createS3Client } from "./s3-client.js";
 export { presignGetUrl } from "./s3-presign-get.js";
@@ -118,12 +117,6 @@ export class S3Store implements SegmentStore, VideoStore {
    * A part overwritten since has another ETag, and CompleteMultipartUpload refuses it.
    */
   readonly #listedEtags = new WeakMap<StoredSegment, string>();
-  /**
-   * The first bytes of each video `assemble` just read back whole to hash it: the completion's
-   * container check (a range read of the head, `inspectVideo`) that follows is served from
-   * them, once, instead of a second GetObject of the same bytes.
-   */
-  readonly #heads = new Map<string, Buffer>();
 
   constructor(options: S3StoreOptions) {
     this.#options = options;
@@ -416,10 +409,9 @@ export class S3Store implements SegmentStore, VideoStore {
       signal,
       keptHeadBytes,
     );
-    this.#keepHead(key, head);
     this.#assembled.add(key);
     this.#written.forget(upload.id);
-    return { key, size: total, sha256 };
+    return { key, size: total, sha256, head };
   }
 
   async statVideo(key: string, signal: AbortSignal): Promise<number | undefined> {
@@ -433,13 +425,6 @@ export class S3Store implements SegmentStore, VideoStore {
     signal: AbortSignal,
   ): Promise<AsyncIterable<Uint8Array>> {
     if (!this.#ownsKey(key)) throw new VideoNotFoundError(`video ${key} does not exist`);
-    const head = range?.start === 0 ? this.#heads.get(key) : undefined;
-    if (head !== undefined && range !== undefined) {
-      // Served once: any later read goes to S3.
-      this.#heads.delete(key);
-      signal.throwIfAborted();
-      if (range.end < head.length) return Readable.from([head.subarray(0, range.end + 1)]);
-    }
     try {
       const response = await this.client.send(
         new GetObjectCommand({
@@ -487,19 +472,8 @@ export class S3Store implements SegmentStore, VideoStore {
 
   async deleteVideo(key: string, signal: AbortSignal): Promise<void> {
     if (!this.#ownsKey(key)) return;
-    this.#heads.delete(key);
     await this.#requests.deleteObject(key, signal);
     this.#assembled.delete(key);
-  }
-
-  #keepHead(key: string, head: Buffer): void {
-    this.#heads.delete(key);
-    this.#heads.set(key, head);
-    // Never read (an assemble whose completion stopped before its check): the oldest goes.
-    for (const oldest of this.#heads.keys()) {
-      if (this.#heads.size <= maxKeptHeads) break;
-      this.#heads.delete(oldest);
-    }
   }
 
   #ownsKey(key: string): boolean {

@@ -1,10 +1,10 @@
-import { ConcatenationInvalidError, type UploadRecord } from "@cleancut/core";
+import { ConcatenationInvalidError, UploadNotFoundError, type UploadRecord } from "@cleancut/core";
 import type { AppContext } from "../http/context.js";
-import { newId, tokenMatches } from "../ids.js";
+import { newId } from "../ids.js";
 import { neverAborts } from "../never-aborts.js";
 import { appendBytes } from "./append-bytes.js";
 import { tusPosition } from "./offset.js";
-import { parseTusUploadRef } from "./upload-url.js";
+import { appendDeps, loadTusUpload } from "./tus-upload.js";
 
 /**
  * The partial uploads an `Upload-Concat: final;…` names, in order. Each must be a partial tus
@@ -17,11 +17,12 @@ export async function finishedPartials(
 ): Promise<UploadRecord[]> {
   const partials: UploadRecord[] = [];
   for (const url of urls) {
-    const ref = parseTusUploadRef(url);
-    const record = await ctx.repository.getUpload(ref.id, signal);
-    if (record === undefined || !tokenMatches(ref.token, record.tokenHash)) {
-      throw new ConcatenationInvalidError(`${url} is not an upload of this server`);
-    }
+    const record = await loadTusUpload(ctx, url, signal).catch((error: unknown) => {
+      if (error instanceof UploadNotFoundError) {
+        throw new ConcatenationInvalidError(`${url} is not an upload of this server`, { cause: error });
+      }
+      throw error;
+    });
     if (record.tus?.concat?.kind !== "partial") {
       throw new ConcatenationInvalidError(`${url} was not created with Upload-Concat: partial`);
     }
@@ -88,12 +89,4 @@ export async function concatenateInto(
       }
     });
   }
-}
-
-export function appendDeps(ctx: AppContext): Parameters<typeof appendBytes>[0] {
-  return {
-    repository: ctx.repository,
-    store: ctx.store,
-    onSegmentStored: (segment) => ctx.operations.metrics.segmentBytesReceived.inc(segment.size),
-  };
 }

@@ -6,18 +6,18 @@ import { openUpload, ownerOf } from "../http/open-upload.js";
 import type { OpenUploadCap } from "../http/open-upload-cap.js";
 import { requestSignal } from "../http/request-signal.js";
 import { appendBytes } from "./append-bytes.js";
-import { appendDeps, concatenateInto, finishedPartials } from "./concatenate.js";
+import { concatenateInto, finishedPartials } from "./concatenate.js";
 import { finishIfComplete } from "./finish.js";
 import { tusPosition } from "./offset.js";
 import {
   assertTusVersion,
+  carriesTusBytes,
   parseUploadChecksum,
   parseUploadConcat,
   parseUploadMetadata,
   requireByteCount,
-  tusContentType,
 } from "./protocol.js";
-import { expiryHeaders } from "./tus-upload.js";
+import { appendDeps, expiryHeaders } from "./tus-upload.js";
 import { tusUploadPath } from "./upload-url.js";
 
 /**
@@ -85,7 +85,7 @@ export async function handleCreate(
       current = await finishIfComplete(ctx, record, signal);
       await Promise.all(partials.map((partial) => ctx.cancels.cancel(partial.id, "concatenated")));
       offset = size;
-    } else if (headers["content-type"]?.split(";")[0]?.trim().toLowerCase() === tusContentType) {
+    } else if (carriesTusBytes(headers)) {
       offset = await withFirstBytes(ctx, record, request, signal);
       current = (await ctx.repository.getUpload(record.id, signal)) ?? record;
       if (offset === size) current = await finishIfComplete(ctx, current, signal);

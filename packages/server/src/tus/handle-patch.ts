@@ -10,18 +10,18 @@ import type { AppContext } from "../http/context.js";
 import { requestSignal } from "../http/request-signal.js";
 import { assertAcceptsSegments } from "../http/segment-request.js";
 import { appendBytes } from "./append-bytes.js";
-import { appendDeps } from "./concatenate.js";
 import { finishIfComplete } from "./finish.js";
 import { tusPosition } from "./offset.js";
 import type { PatchLock } from "./patch-lock.js";
 import {
   assertTusVersion,
+  carriesTusBytes,
   parseByteCount,
   parseUploadChecksum,
   requireByteCount,
   tusContentType,
 } from "./protocol.js";
-import { claimTusUpload, expiryHeaders, loadTusUpload } from "./tus-upload.js";
+import { appendDeps, claimTusUpload, expiryHeaders, loadTusUpload } from "./tus-upload.js";
 
 /**
  * `PATCH /files/<ref>`: bytes at `Upload-Offset`. Runs as an in-flight operation of the
@@ -35,8 +35,7 @@ export async function handlePatch(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   assertTusVersion(request.headers);
-  const contentType = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  if (contentType !== tusContentType) {
+  if (!carriesTusBytes(request.headers)) {
     throw new UnsupportedContentTypeError(`PATCH bodies must be Content-Type: ${tusContentType}`);
   }
   const offset = requireByteCount(request.headers, "upload-offset");

@@ -2,6 +2,7 @@ import type { UploadRecord } from "@cleancut/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../http/context.js";
 import { requestSignal } from "../http/request-signal.js";
+import { neverAborts } from "../never-aborts.js";
 import { assertTusVersion } from "./protocol.js";
 import { loadTusUpload } from "./tus-upload.js";
 
@@ -33,12 +34,11 @@ export async function handleTerminate(
 async function terminate(ctx: AppContext, record: UploadRecord) {
   if (record.state !== "completed") return ctx.cancels.cancel(record.id, "client");
   // Not tied to the request: a half-done delete would leave the video without its record.
-  const signal = new AbortController().signal;
   if (record.videoId !== undefined) {
-    const video = await ctx.repository.getVideo(record.videoId, signal);
+    const video = await ctx.repository.getVideo(record.videoId, neverAborts);
     if (video !== undefined) {
-      await ctx.videos.deleteVideo(video.storageKey, signal);
-      await ctx.repository.deleteVideo(video.videoId, signal);
+      await ctx.videos.deleteVideo(video.storageKey, neverAborts);
+      await ctx.repository.deleteVideo(video.videoId, neverAborts);
     }
   }
   return undefined;

@@ -148,6 +148,11 @@ export function parseUploadConcat(raw: string | undefined): UploadConcat | undef
   throw new InvalidRequestError("Upload-Concat must be `partial` or `final;<url> <url> …`");
 }
 
+/** Whether the request's body is tus upload bytes (`Content-Type: application/offset+octet-stream`). */
+export function carriesTusBytes(headers: Headers): boolean {
+  return single(headers, "content-type")?.split(";")[0]?.trim().toLowerCase() === tusContentType;
+}
+
 /** The HTTP date `Upload-Expires` carries. */
 export function httpDate(epochMs: number): string {
   return new Date(epochMs).toUTCString();

@@ -1,6 +1,7 @@
 import { UploadNotFoundError, type UploadRecord } from "@cleancut/core";
 import type { AppContext } from "../http/context.js";
 import { tokenMatches } from "../ids.js";
+import type { appendBytes } from "./append-bytes.js";
 import { httpDate } from "./protocol.js";
 import { parseTusUploadRef } from "./upload-url.js";
 
@@ -40,4 +41,13 @@ export async function claimTusUpload(
 /** `Upload-Expires`, for an upload that can still expire. */
 export function expiryHeaders(record: UploadRecord): Record<string, string> {
   return record.state === "uploading" ? { "upload-expires": httpDate(record.expiresAt) } : {};
+}
+
+/** What appending bytes to a tus upload needs from the server: its stores, and the bytes-in metric. */
+export function appendDeps(ctx: AppContext): Parameters<typeof appendBytes>[0] {
+  return {
+    repository: ctx.repository,
+    store: ctx.store,
+    onSegmentStored: (segment) => ctx.operations.metrics.segmentBytesReceived.inc(segment.size),
+  };
 }
