@@ -22,10 +22,10 @@
 // Writes bench/results/tus-abort.md and bench/results/tus-abort.json.
 
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { loadavg, tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Upload } from "tus-js-client";
@@ -33,6 +33,7 @@ import { prng } from "./lib/prng.mjs";
 import { startPortChild } from "./lib/run-node.mjs";
 import { startServerProcess } from "./lib/server-process.mjs";
 import { summary } from "./lib/stats.mjs";
+import { listTree } from "./lib/storage-listing.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -135,22 +136,10 @@ async function startTusServer() {
 // --- storage listing
 const sqliteFile = /^cleancut\.sqlite(-wal|-shm|-journal)?$/;
 
+/** Files (paths relative to `root`) and folders under `root`. */
 async function listFiles(root) {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch((error) => {
-    if (error.code === "ENOENT") return [];
-    throw error;
-  });
-  const files = [];
-  const dirs = [];
-  for (const entry of entries) {
-    const path = join(entry.parentPath ?? entry.path, entry.name);
-    if (entry.isDirectory()) dirs.push(relative(root, path));
-    else {
-      const info = await stat(path).catch(() => undefined);
-      if (info !== undefined) files.push({ path: relative(root, path), bytes: info.size });
-    }
-  }
-  return { files, dirs };
+  const { files, dirs } = await listTree(root);
+  return { files: files.map((file) => ({ path: file.name, bytes: file.bytes })), dirs };
 }
 
 /** Everything the system holds: cleancut's uploads/ and videos/ (no database), @tus/server's directory. */

@@ -2,12 +2,13 @@
 // (then its video deleted, as a user would) or cancelled at a random point, for a bounded time.
 // Samples the server's RSS and open descriptors over time and, at the end, lists the data
 // folder itself for anything left. Used by bench/soak.mjs (long) and by a test (short).
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ApiClient, createUpload, NodeFileSource, UndiciTransport } from "@cleancut/client/node";
 import { getGlobalDispatcher } from "undici";
 import { startServerProcess } from "./server-process.mjs";
 import { summary } from "./stats.mjs";
+import { listTree } from "./storage-listing.mjs";
 import { makeVideoLikeFile } from "./video-like-file.mjs";
 
 const KiB = 1024;
@@ -31,17 +32,6 @@ async function processSample(pid, url) {
     externalMiB: mib(external),
     fds: fds.length,
   };
-}
-
-async function filesUnder(dir) {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  const files = [];
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files.push({ path, size: (await stat(path).catch(() => ({ size: 0 }))).size });
-  }
-  return files;
 }
 
 /**
@@ -142,8 +132,8 @@ export async function runSoak({
     ...(await processSample(server.pid, server.url)),
   });
   const leftovers = [
-    ...(await filesUnder(join(server.dataDir, "uploads"))),
-    ...(await filesUnder(join(server.dataDir, "videos"))),
+    ...(await listTree(join(server.dataDir, "uploads"))).files,
+    ...(await listTree(join(server.dataDir, "videos"))).files,
   ];
   const leftoverFolders = (await readdir(join(server.dataDir, "uploads")).catch(() => [])).length;
   await server.stop();
@@ -161,7 +151,7 @@ export async function runSoak({
     serverRssMiB: { first: rss[0], max: Math.max(...rss), last: rss.at(-1) },
     serverFds: { first: fds[0], max: Math.max(...fds), last: fds.at(-1) },
     leftoverFiles: leftovers.length,
-    leftoverBytes: leftovers.reduce((sum, file) => sum + file.size, 0),
+    leftoverBytes: leftovers.reduce((sum, file) => sum + file.bytes, 0),
     leftoverFolders,
     errors,
     samples,

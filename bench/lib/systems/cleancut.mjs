@@ -1,12 +1,12 @@
-import { readdir, rm, stat } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand } from "@aws-sdk/client-s3";
 import { createUpload, NodeFileSource } from "@cleancut/client/node";
 import { cancelOnce, deleteVideo } from "../cleancut-cancel.mjs";
 import { peakRssMiB } from "../peak-rss.mjs";
 import { resetPeakRss } from "../reset-peak-rss.mjs";
 import { lastJsonLine, runNode } from "../run-node.mjs";
 import { startServerProcess } from "../server-process.mjs";
+import { bucketContents, bucketLeftovers, listTree } from "../storage-listing.mjs";
 import { swiftClient } from "../swift.mjs";
 import { timedUpload } from "../timed-upload.mjs";
 
@@ -107,7 +107,9 @@ export function cleancutSystem(env, variant) {
       };
     },
     async leftovers() {
-      return onS3 ? bucketLeftovers(s3, env.bucket, "videos/") : diskLeftovers(server.dataDir);
+      return onS3
+        ? bucketLeftovers(await bucketContents(s3, env.bucket, "videos/"))
+        : diskLeftovers(server.dataDir);
     },
     async clear() {
       for (const video of made.splice(0)) await deleteVideo(server.url, video.videoId, video.token);
@@ -125,46 +127,14 @@ async function diskLeftovers(dataDir) {
   const names = [];
   let bytes = 0;
   for (const top of ["uploads", "videos"]) {
-    const entries = await readdir(join(dataDir, top), { recursive: true, withFileTypes: true }).catch(
-      () => [],
-    );
-    for (const entry of entries) {
-      const path = join(entry.parentPath, entry.name);
-      if (entry.isFile()) {
-        bytes += (await stat(path).catch(() => ({ size: 0 }))).size;
-        names.push(path.slice(dataDir.length + 1));
-      } else if (entry.isDirectory() && (await readdir(path)).length === 0) {
-        names.push(`${path.slice(dataDir.length + 1)}/ (empty folder)`);
-      }
+    const { files, dirs } = await listTree(join(dataDir, top));
+    for (const file of files) {
+      bytes += file.bytes;
+      names.push(join(top, file.name));
     }
-  }
-  return { items: names.length, bytes, names: names.slice(0, 20) };
-}
-
-/** Objects and unfinished multipart uploads (their parts summed) under `prefix`, listed from the bucket. */
-export async function bucketLeftovers(client, bucket, prefix) {
-  const names = [];
-  let bytes = 0;
-  let token;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      names.push(`${object.Key} (${object.Size} B)`);
-      bytes += object.Size ?? 0;
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  const uploads =
-    (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }))).Uploads ?? [];
-  for (const upload of uploads) {
-    const parts = await client
-      .send(new ListPartsCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }))
-      .catch(() => ({ Parts: [] }));
-    const size = (parts.Parts ?? []).reduce((sum, part) => sum + (part.Size ?? 0), 0);
-    names.push(`${upload.Key} multipart upload (${parts.Parts?.length ?? 0} parts, ${size} B)`);
-    bytes += size;
+    const holding = (dir) =>
+      [...files.map((f) => f.name), ...dirs].some((name) => name.startsWith(`${dir}/`));
+    for (const dir of dirs) if (!holding(dir)) names.push(`${join(top, dir)}/ (empty folder)`);
   }
   return { items: names.length, bytes, names: names.slice(0, 20) };
 }

@@ -5,15 +5,11 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import {
-  AbortMultipartUploadCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  ListPartsCommand,
-} from "@aws-sdk/client-s3";
+import { AbortMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { deleteObject, libStorageUpload, partSize, queueSize } from "../clients/lib-storage-upload.mjs";
 import { runJsonChild } from "../run-node.mjs";
+import { bucketContents, bucketLeftovers } from "../storage-listing.mjs";
 import { swiftClient } from "../swift.mjs";
 
 const uploadScript = new URL("../clients/lib-storage-upload.mjs", import.meta.url).pathname;
@@ -26,60 +22,7 @@ export function libStorageSystem(env) {
   const buffers = new Map();
 
   /** Everything under the prefix, from the bucket: objects, and unfinished multipart uploads. */
-  async function listAll() {
-    const objects = [];
-    let ContinuationToken;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket: env.bucket, Prefix: prefix, ContinuationToken }),
-      );
-      for (const object of page.Contents ?? []) objects.push({ key: object.Key, bytes: object.Size ?? 0 });
-      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (ContinuationToken);
-
-    const uploads = [];
-    let KeyMarker;
-    let UploadIdMarker;
-    do {
-      const page = await client.send(
-        new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: prefix, KeyMarker, UploadIdMarker }),
-      );
-      for (const upload of page.Uploads ?? []) uploads.push({ key: upload.Key, uploadId: upload.UploadId });
-      KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-    } while (KeyMarker);
-    for (const upload of uploads) {
-      upload.bytes = 0;
-      upload.parts = 0;
-      let PartNumberMarker;
-      do {
-        // Listed, then gone (a racing abort or complete): not a leftover.
-        const page = await client
-          .send(
-            new ListPartsCommand({
-              Bucket: env.bucket,
-              Key: upload.key,
-              UploadId: upload.uploadId,
-              PartNumberMarker,
-            }),
-          )
-          .catch((error) => {
-            if (error.name === "NoSuchUpload") return undefined;
-            throw error;
-          });
-        if (!page) {
-          upload.gone = true;
-          break;
-        }
-        for (const part of page.Parts ?? []) {
-          upload.bytes += part.Size ?? 0;
-          upload.parts++;
-        }
-        PartNumberMarker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-      } while (PartNumberMarker);
-    }
-    return { objects, uploads: uploads.filter((upload) => !upload.gone) };
-  }
+  const listAll = () => bucketContents(client, env.bucket, prefix);
 
   return {
     name: "@aws-sdk/lib-storage → S3",
@@ -152,15 +95,7 @@ export function libStorageSystem(env) {
       return { phase, ms, sentFraction, ...(error ? { error } : {}) };
     },
     async leftovers() {
-      const { objects, uploads } = await listAll();
-      return {
-        items: objects.length + uploads.length,
-        bytes: [...objects, ...uploads].reduce((sum, item) => sum + item.bytes, 0),
-        names: [
-          ...objects.map((object) => object.key),
-          ...uploads.map((upload) => `${upload.key} (unfinished multipart upload, ${upload.parts} parts)`),
-        ].slice(0, 20),
-      };
+      return bucketLeftovers(await listAll());
     },
     async clear() {
       const { objects, uploads } = await listAll();

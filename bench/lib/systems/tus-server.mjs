@@ -1,33 +1,18 @@
 // @tus/server 2.x + @tus/file-store in its own process, tus-js-client 4.x as the client: what
 // most people pick for resumable uploads to their own server. See system.mjs for the interface.
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { Agent } from "node:http";
 import { createConnection } from "node:net";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { DefaultHttpStack, Upload } from "tus-js-client";
 import { tusDelete, tusUpload } from "../clients/tus-upload.mjs";
 import { peakRssMiB } from "../peak-rss.mjs";
 import { resetPeakRss } from "../reset-peak-rss.mjs";
 import { runJsonChild, startPortChild } from "../run-node.mjs";
+import { listTree } from "../storage-listing.mjs";
 
 const serverScript = new URL("../clients/tus-server-process.mjs", import.meta.url).pathname;
 const uploadScript = new URL("../clients/tus-upload.mjs", import.meta.url).pathname;
-
-/** Every file under `dir`, recursively, with its size (the store's data files and `.json`s). */
-export async function filesUnder(dir) {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((error) => {
-    if (error.code === "ENOENT") return [];
-    throw error;
-  });
-  const files = [];
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath ?? entry.path, entry.name);
-    const info = await stat(path).catch(() => undefined);
-    if (info) files.push({ path, name: relative(dir, path), bytes: info.size });
-  }
-  return files;
-}
 
 /**
  * An http.Agent (keep-alive, as Node's global one) whose sockets report every byte written to
@@ -158,7 +143,7 @@ export function tusSystem(env) {
       return { phase, ms, sentFraction, ...(error ? { error } : {}) };
     },
     async leftovers() {
-      const files = await filesUnder(directory);
+      const files = (await listTree(directory)).files;
       return {
         items: files.length,
         bytes: files.reduce((sum, file) => sum + file.bytes, 0),
@@ -166,7 +151,7 @@ export function tusSystem(env) {
       };
     },
     async clear() {
-      const files = await filesUnder(directory);
+      const files = (await listTree(directory)).files;
       await Promise.all(files.map((file) => rm(file.path, { force: true })));
     },
     async stop() {
