@@ -1,4 +1,3 @@
-/** Why an upload is being cancelled. */
 /**
  * Why an upload is being cancelled. `concatenated`: a tus partial upload whose bytes are now in
  * its final upload; its own storage is removed like any cancel's, verified.
@@ -61,5 +60,21 @@ export function pendingCancelReport(id: string, reason: CancelReason, requestedA
     attempts: 0,
     requestedAt,
     durationMs: 0,
+  };
+}
+
+/**
+ * The report an attempt builds on when another attempt may have run meanwhile (with several
+ * instances, any instance's reaper can pick up a cleanup that is due while this one runs):
+ * counts only grow, so the larger of each is the truth so far.
+ */
+export function includeConcurrentAttempt(mine: CancelReport, stored: CancelReport | undefined): CancelReport {
+  if (stored === undefined || stored.requestedAt !== mine.requestedAt) return mine;
+  return {
+    ...mine,
+    attempts: Math.max(mine.attempts, stored.attempts),
+    abortedTransfers: Math.max(mine.abortedTransfers, stored.abortedTransfers),
+    deletedSegments: Math.max(mine.deletedSegments, stored.deletedSegments),
+    deletedBytes: Math.max(mine.deletedBytes, stored.deletedBytes),
   };
 }

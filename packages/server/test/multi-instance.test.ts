@@ -68,6 +68,19 @@ async function ledgerRows(uploadId: string): Promise<number> {
   return rows.length;
 }
 
+/** A write of a live instance ('stuck', heartbeat fresh) that never ends until the test deletes its row. */
+async function insertLiveWrite(uploadId: string, writeId: string): Promise<void> {
+  await sql.query(
+    `INSERT INTO server_instances (instance_id, started_at, heartbeat_at) VALUES ('stuck', 0, $1)
+     ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+    [Date.now()],
+  );
+  await sql.query(
+    "INSERT INTO inflight_writes (id, upload_id, instance_id, started_at) VALUES ($1, $2, 'stuck', 0)",
+    [writeId, uploadId],
+  );
+}
+
 function sum(method: Parameters<TestServer["faults"]["calls"]>[0]): number {
   return servers.reduce((total, server) => total + server.faults.calls(method), 0);
 }
@@ -158,15 +171,7 @@ describe("several instances sharing PostgreSQL and one bucket", () => {
 
   it("a write of a live instance that does not stop: 202 after the bounded wait, verified once it is gone", async () => {
     const upload = await apiA.create(2 * segmentSize, segmentSize);
-    await sql.query(
-      `INSERT INTO server_instances (instance_id, started_at, heartbeat_at) VALUES ('stuck', 0, $1)
-       ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
-      [Date.now()],
-    );
-    await sql.query(
-      "INSERT INTO inflight_writes (id, upload_id, instance_id, started_at) VALUES ('w-stuck', $1, 'stuck', 0)",
-      [upload.id],
-    );
+    await insertLiveWrite(upload.id, "w-stuck");
     const response = await apiA.cancel(upload);
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({
@@ -190,6 +195,29 @@ describe("several instances sharing PostgreSQL and one bucket", () => {
     expect(status.body.cancel.attempts).toBeGreaterThanOrEqual(2);
     await expectNothingInBucket(upload.id);
     await sql.query("DELETE FROM server_instances WHERE instance_id IN ('stuck', 'dead')");
+  });
+
+  it("an attempt another instance runs meanwhile is counted in the report, not overwritten", async () => {
+    // C waits longer for writes than A: its attempt is still waiting when A's ends with a 202.
+    // (B's reaper may run an attempt of its own meanwhile: the counts below are lower bounds.)
+    const c = await start({ cluster: { ...cluster, drainTimeoutMs: 8_000 }, sweepIntervalMs: 3_600_000 });
+    const upload = await apiA.create(2 * segmentSize, segmentSize);
+    await insertLiveWrite(upload.id, "w-stuck-2");
+    const fromA = apiA.cancel(upload);
+    await waitFor(async () => (await apiB.status(upload)).body.state === "cancelling", "the tombstone");
+    const fromC = c.server.cancels.resumeCleanup(upload.id);
+    expect((await fromA).body).toMatchObject({ verified: false, state: "cancelling" });
+    await sql.query("DELETE FROM inflight_writes WHERE id = 'w-stuck-2'");
+    // C's attempt began from the tombstone's report (0 attempts): A's 202 is counted, not lost.
+    const report = await fromC;
+    expect(report).toMatchObject({ verified: true, remainingSegments: 0 });
+    expect(report.attempts).toBeGreaterThanOrEqual(2);
+    expect((await apiB.status(upload)).body.cancel).toMatchObject({
+      verified: true,
+      attempts: report.attempts,
+    });
+    await expectNothingInBucket(upload.id);
+    await sql.query("DELETE FROM server_instances WHERE instance_id = 'stuck'");
   });
 
   it("B still hears cancels after its LISTEN connection dropped and came back", async () => {

@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import {
   type CancelReason,
   type CancelReport,
+  includeConcurrentAttempt,
   pendingCancelReport,
   type Remnant,
   type SegmentStore,
@@ -46,6 +47,9 @@ export interface CleanupObserver {
   leftoversFound(): void;
 }
 
+/** Beyond the wait for other instances' writes, what one attempt's purge is given before the reaper may step in. */
+const ATTEMPT_PURGE_ALLOWANCE_MS = 5_000;
+
 /**
  * Cancel, in this order: a durable tombstone; every write still in flight aborted (and
  * waited for until its temp bytes are gone); every stored segment deleted; storage listed
@@ -76,11 +80,20 @@ export class CancelService {
     return this.#singleFlight(id, () => this.#cancel(id, reason));
   }
 
+  /**
+   * When a cleanup attempt that was started becomes due for the reaper: long enough for the
+   * attempt to wait for writes and purge, so another instance's reaper does not run a second
+   * attempt beside it; short enough that a crashed attempt is taken over soon (a restarted
+   * instance takes over its own at once).
+   */
+  attemptDueAt(now = Date.now()): number {
+    return now + this.#deps.drainTimeoutMs + ATTEMPT_PURGE_ALLOWANCE_MS;
+  }
+
   /** Runs another cleanup attempt for an upload already tombstoned (reaper, restart, a failed complete). */
   resumeCleanup(id: string): Promise<CancelReport> {
     return this.#singleFlight(id, async () => {
-      const record = await this.#deps.repository.getUpload(id, this.#lifetime.signal);
-      if (record === undefined) throw new UploadNotFoundError(`upload ${id} does not exist`);
+      const record = await this.#mustGet(id);
       if (record.state !== "cancelling") return this.#reportOf(record);
       return this.#cleanup(
         record,
@@ -107,8 +120,7 @@ export class CancelService {
     const signal = this.#lifetime.signal;
     // A concurrent complete may move the state under us; the compare-and-set says who won.
     for (let round = 0; round < 5; round++) {
-      const record = await repository.getUpload(id, signal);
-      if (record === undefined) throw new UploadNotFoundError(`upload ${id} does not exist`);
+      const record = await this.#mustGet(id);
       switch (record.state) {
         case "cancelled":
         case "failed":
@@ -129,7 +141,7 @@ export class CancelService {
             id,
             [record.state],
             "cancelling",
-            { cancelReason: reason, cancelReport: report, nextCleanupAt: Date.now() },
+            { cancelReason: reason, cancelReport: report, nextCleanupAt: this.attemptDueAt() },
             signal,
           );
           if (tombstoned === undefined) continue;
@@ -147,6 +159,12 @@ export class CancelService {
     throw new UploadBusyError(`upload ${id} kept changing state while being cancelled; try again`);
   }
 
+  async #mustGet(id: string): Promise<UploadRecord> {
+    const record = await this.#deps.repository.getUpload(id, this.#lifetime.signal);
+    if (record === undefined) throw new UploadNotFoundError(`upload ${id} does not exist`);
+    return record;
+  }
+
   #initialReport(id: string, reason: CancelReason): CancelReport {
     return pendingCancelReport(id, reason, new Date().toISOString());
   }
@@ -162,8 +180,9 @@ export class CancelService {
     const handle = { id: record.id, storageRef: record.storageRef };
     const others = await this.#stopWritesEverywhere(record.id, signal);
     if (!others.drained) return this.#scheduleRetry(record, before, others.message);
-    const previous = { ...before, abortedTransfers: before.abortedTransfers + others.aborted };
     const purge = await purgeUploadStorage(store, handle, this.#deps.purge, signal);
+    const latest = await this.#includeOtherAttempts(record.id, before);
+    const previous = { ...latest, abortedTransfers: latest.abortedTransfers + others.aborted };
     const remaining: Remnant[] | undefined = purge.remnants;
     // A complete that raced the cancel may have produced the whole video: it goes too.
     if (record.videoId !== undefined) {
@@ -197,7 +216,15 @@ export class CancelService {
       report.finishedAt = new Date(now).toISOString();
       await repository.forgetAllSegments(record.id, signal);
       const finalState = record.cancelReason === "not_a_video" ? "failed" : "cancelled";
-      await repository.transition(record.id, ["cancelling"], finalState, { cancelReport: report }, signal);
+      const ended = await repository.transition(
+        record.id,
+        ["cancelling"],
+        finalState,
+        { cancelReport: report },
+        signal,
+      );
+      // Another instance's attempt verified it first: its saved report is the one everyone reads.
+      if (ended === undefined) return this.#reportOf(await this.#mustGet(record.id));
       log.info(
         { uploadId: record.id, deletedSegments: report.deletedSegments, durationMs: report.durationMs },
         "upload cleanup verified",
@@ -243,7 +270,8 @@ export class CancelService {
   }
 
   /** An attempt that purged nothing because another instance may still be writing. */
-  async #scheduleRetry(record: UploadRecord, previous: CancelReport, message: string): Promise<CancelReport> {
+  async #scheduleRetry(record: UploadRecord, before: CancelReport, message: string): Promise<CancelReport> {
+    const previous = await this.#includeOtherAttempts(record.id, before);
     const now = Date.now();
     const report: CancelReport = {
       ...previous,
@@ -254,6 +282,15 @@ export class CancelService {
       durationMs: now - Date.parse(previous.requestedAt),
     };
     return this.#saveUnverified(record, report);
+  }
+
+  /**
+   * Another instance's reaper may have run an attempt while this one waited for writes or
+   * purged (the upload was due): the report counts it instead of overwriting it.
+   */
+  async #includeOtherAttempts(id: string, before: CancelReport): Promise<CancelReport> {
+    const stored = await this.#deps.repository.getUpload(id, this.#lifetime.signal);
+    return includeConcurrentAttempt(before, stored?.cancelReport);
   }
 
   async #saveUnverified(record: UploadRecord, report: CancelReport): Promise<CancelReport> {

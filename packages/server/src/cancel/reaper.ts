@@ -41,6 +41,7 @@ export class Reaper {
 
   async start(): Promise<void> {
     await this.#recoverInterruptedCompletes();
+    await this.#resumeInterruptedCleanups();
     if (this.deps.gc !== undefined && this.deps.gc.intervalMs > 0)
       this.#nextGcAt = Date.now() + this.deps.gc.intervalMs;
     await this.sweep();
@@ -110,6 +111,24 @@ export class Reaper {
       );
     } catch (error) {
       if (!signal.aborted) this.deps.log.error({ err: error }, "orphan reconciler run failed");
+    }
+  }
+
+  /**
+   * A cleanup attempt is due for the reaper only once its lease ran out (so no instance runs
+   * a second attempt beside a live one), but an attempt this process was running when it
+   * crashed is known dead now: it is resumed at start instead of a lease later. With several
+   * instances, one still running its own attempt may see a second one beside it here: the
+   * purge is idempotent and the report counts both.
+   */
+  async #resumeInterruptedCleanups(): Promise<void> {
+    const { repository, cancels, log, batchSize } = this.deps;
+    const signal = this.#lifetime.signal;
+    const interrupted = await repository.listCleanupDue(Number.MAX_SAFE_INTEGER, batchSize, signal);
+    for (const upload of interrupted) {
+      await cancels.resumeCleanup(upload.id).catch((error: unknown) => {
+        log.error({ err: error, uploadId: upload.id }, "resuming an interrupted cleanup failed");
+      });
     }
   }
 

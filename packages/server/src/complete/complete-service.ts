@@ -183,7 +183,7 @@ export class CompleteService {
             cancelReason: "not_a_video",
             errorCode: error.code,
             errorMessage: error.message,
-            nextCleanupAt: Date.now(),
+            nextCleanupAt: this.deps.cancels.attemptDueAt(),
           },
           neverAborts,
         );
