@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
+import { createWriteStream, statSync } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import {
@@ -15,6 +15,7 @@ import {
   type Remnant,
   type SegmentSizeLimits,
   type SegmentStore,
+  SegmentsMissingError,
   type SegmentWrite,
   StorageFullError,
   StorageUnavailableError,
@@ -33,8 +34,15 @@ import {
   segmentFileName,
   tempFileName,
 } from "./disk-names.js";
+import {
+  linkVideoParts,
+  openDiskVideo,
+  probeLocationOf,
+  readVideoParts,
+  syncFile,
+  writeVideoManifest,
+} from "./disk-video.js";
 import { hashingCounter } from "./hashing-counter.js";
-import { SyncBehindWriter } from "./sync-behind-writer.js";
 
 /**
  * Up to this much of a request is buffered while a disk write is pending, so the file stream
@@ -42,16 +50,14 @@ import { SyncBehindWriter } from "./sync-behind-writer.js";
  */
 const writeBufferBytes = 1024 * 1024;
 
-/** A joined video is written back to disk every this many bytes while it is being joined. */
-const syncEveryBytes = 32 * 1024 * 1024;
-
 const notFound = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
 
 /**
  * Segments as files under `<dataDir>/uploads/<id>/`, videos under `<dataDir>/videos/`.
- * Bytes stream to a dot-named temp file and are renamed into place only when complete and
- * checked, so a listing never shows a partial segment; the temp file is removed before any
- * failed or aborted write settles.
+ * Bytes stream to a dot-named temp file, are synced, and are renamed into place only when
+ * complete and checked, so a listing never shows a partial segment and a stored segment
+ * survives a power cut; the temp file is removed before any failed or aborted write settles.
+ * A video is a folder of hard links to its segment files (see `disk-video.ts`).
  */
 export class DiskStore implements SegmentStore, VideoStore {
   readonly kind = "disk";
@@ -95,7 +101,8 @@ export class DiskStore implements SegmentStore, VideoStore {
       await pipeline(
         body,
         counter.transform,
-        createWriteStream(tempPath, { flags: "wx", highWaterMark: writeBufferBytes }),
+        // flush: synced before close, so the rename below never names bytes still in memory.
+        createWriteStream(tempPath, { flags: "wx", highWaterMark: writeBufferBytes, flush: true }),
         { signal },
       );
       const sha256 = counter.finish();
@@ -254,7 +261,8 @@ export class DiskStore implements SegmentStore, VideoStore {
   /**
    * A readdir of `uploads/` and `videos/`: per upload folder one `segments` entry (the folder
    * and its segment files) and, when there are any, one `temp` entry (dot-named temp files and
-   * the partial segment); per `<videoId>.video` file one `video` entry. Other names are not this
+   * the partial segment); per `<videoId>.video` folder (or file, joined before videos were
+   * folders) one `video` entry. Other names are not this
    * store's and are skipped.
    */
   async listStoredEntries(signal: AbortSignal): Promise<StoredEntry[]> {
@@ -296,12 +304,13 @@ export class DiskStore implements SegmentStore, VideoStore {
       const videoId = name.endsWith(".video") ? name.slice(0, -".video".length) : "";
       if (!isValidId(videoId)) continue;
       const info = await stat(join(this.#videosDir, name)).catch(() => undefined);
-      if (info === undefined || !info.isFile()) continue;
+      const video = await openDiskVideo(join(this.#videosDir, name)).catch(() => undefined);
+      if (info === undefined || video === undefined) continue;
       entries.push({
         ownerId: videoId,
         owner: "video",
         kind: "video",
-        bytes: info.size,
+        bytes: video.size,
         name: `videos/${name}`,
         modifiedAt: info.mtimeMs,
         videoKey: videoId,
@@ -310,6 +319,13 @@ export class DiskStore implements SegmentStore, VideoStore {
     return entries;
   }
 
+  /**
+   * Links each segment file into a new video folder (no byte is copied), then hashes the
+   * linked files in order: the digest is of exactly what the video holds. The folder is built
+   * inside the upload's folder and renamed into `videos/` only when complete, so a cancel or a
+   * crash mid-way leaves it where the upload's cleanup finds it, and the segments stay for a
+   * retried complete.
+   */
   async assemble(
     upload: UploadHandle,
     segments: readonly StoredSegment[],
@@ -318,43 +334,37 @@ export class DiskStore implements SegmentStore, VideoStore {
   ): Promise<AssembledVideo> {
     assertValidId(videoId, "video id");
     const dir = this.uploadDir(upload.id);
-    // The joined file is built inside the upload's folder, so a cancel or crash mid-way
-    // leaves it where the upload's cleanup finds it.
-    const tempPath = join(dir, tempFileName(`assemble-${videoId}`, randomBytes(6).toString("hex")));
+    const tempDir = join(dir, tempFileName(`assemble-${videoId}`, randomBytes(6).toString("hex")));
+    const finalDir = this.#videoPath(videoId);
     const total = segments.reduce((sum, segment) => sum + segment.size, 0);
-    const counter = hashingCounter(total, "video");
-    // One buffer for the whole join, so a 1 GiB video costs the same memory as a small one.
-    const buffer = Buffer.allocUnsafe(writeBufferBytes);
     try {
-      const output = await open(tempPath, "wx");
-      const writer = new SyncBehindWriter(output, syncEveryBytes);
-      try {
-        for (const segment of segments) {
-          const input = await open(join(dir, segmentFileName(segment.index, segment.sha256)), "r");
-          try {
-            for (;;) {
-              signal.throwIfAborted();
-              const { bytesRead } = await input.read(buffer, 0, buffer.length, null);
-              if (bytesRead === 0) break;
-              const chunk = buffer.subarray(0, bytesRead);
-              counter.update(chunk);
-              await writer.write(chunk);
-            }
-          } finally {
-            await input.close();
-          }
-        }
-        await writer.finish();
-      } finally {
-        await writer.settle();
-        await output.close();
-      }
+      // No recursive mkdir: if the upload's folder is gone it was discarded, and must stay so.
+      await mkdir(tempDir);
+      const sources = segments.map((segment) => ({
+        path: join(dir, segmentFileName(segment.index, segment.sha256)),
+        size: segment.size,
+      }));
+      // Link first, then hash the links: a segment replaced meanwhile cannot slip in unhashed.
+      const parts = await linkVideoParts(tempDir, sources, signal);
+      const counter = hashingCounter(total, "video");
+      await hashFiles(
+        parts.map((part) => join(tempDir, part.name)),
+        counter.update,
+        signal,
+      );
       const sha256 = counter.finish();
+      await writeVideoManifest(tempDir, finalDir, parts, sha256);
       signal.throwIfAborted();
-      await rename(tempPath, this.#videoPath(videoId));
+      await rename(tempDir, finalDir);
+      await syncFile(this.#videosDir);
       return { key: videoId, size: total, sha256 };
     } catch (error) {
-      await rm(tempPath, { force: true });
+      await rm(tempDir, { force: true, recursive: true });
+      if (notFound(error) && !signal.aborted) {
+        throw new SegmentsMissingError(`a segment of upload ${upload.id} is not stored as listed`, {
+          cause: error,
+        });
+      }
       throw isDiskFull(error) ? storageFull(error, `video ${videoId}`) : error;
     }
   }
@@ -374,11 +384,7 @@ export class DiskStore implements SegmentStore, VideoStore {
 
   async statVideo(key: string, signal: AbortSignal): Promise<number | undefined> {
     signal.throwIfAborted();
-    const info = await stat(this.#videoPath(key)).catch((error: unknown) => {
-      if (notFound(error)) return undefined;
-      throw error;
-    });
-    return info?.size;
+    return (await openDiskVideo(this.#videoPath(key)))?.size;
   }
 
   async readVideo(
@@ -386,21 +392,64 @@ export class DiskStore implements SegmentStore, VideoStore {
     range: ByteRange | undefined,
     signal: AbortSignal,
   ): Promise<AsyncIterable<Uint8Array>> {
-    const path = this.#videoPath(key);
-    const handle = await open(path, "r");
+    const video = await openDiskVideo(this.#videoPath(key));
+    if (video?.layout === "parts" && video.manifest !== undefined) {
+      return readVideoParts(video.dir, video.manifest, range, signal);
+    }
+    // A single file (joined before videos were folders), or a missing one: open fails as it should.
+    const handle = await open(this.#videoPath(key), "r");
     return handle.createReadStream({
       ...(range === undefined ? {} : { start: range.start, end: range.end }),
       signal,
     });
   }
 
+  /** Called right after `assemble`, on the video it made: a folder, read through ffprobe's `concatf:`. */
   probeLocation(key: string): string {
-    return this.#videoPath(key);
+    const path = this.#videoPath(key);
+    return probeLocationOf(
+      statSync(path, { throwIfNoEntry: false })?.isDirectory() === true
+        ? { layout: "parts", dir: path, size: 0, manifest: undefined }
+        : { layout: "file", path, size: 0 },
+    );
   }
 
   async deleteVideo(key: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    await rm(this.#videoPath(key), { force: true });
+    // A folder cut off mid-delete still stats as a video (what is left of it): the caller's
+    // statVideo check sees it and the delete is retried.
+    await rm(this.#videoPath(key), { force: true, recursive: true });
+  }
+}
+
+/** Reads the files in order, two reads in flight behind the hashing, into `update`. */
+async function hashFiles(
+  paths: readonly string[],
+  update: (chunk: Uint8Array) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const buffers = [Buffer.allocUnsafe(writeBufferBytes), Buffer.allocUnsafe(writeBufferBytes)];
+  const readInto = (input: FileHandle, turn: number) => {
+    const buffer = buffers[turn % 2] as Buffer;
+    return input.read(buffer, 0, buffer.length, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
+  };
+  for (const path of paths) {
+    const input = await open(path, "r");
+    let turn = 0;
+    let pending = readInto(input, turn);
+    try {
+      for (;;) {
+        signal.throwIfAborted();
+        const chunk = await pending;
+        if (chunk.length === 0) break;
+        turn += 1;
+        pending = readInto(input, turn);
+        update(chunk);
+      }
+    } finally {
+      await pending.catch(() => undefined);
+      await input.close();
+    }
   }
 }
 

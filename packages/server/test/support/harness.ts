@@ -67,18 +67,32 @@ export async function filesUnder(dir: string): Promise<Array<{ path: string; siz
 }
 
 /**
- * What is left of uploads and videos on disk: every file under `uploads/` and `videos/`, and
- * the upload's own folder if it still exists. The database files are not upload bytes.
+ * What is left of uploads and videos on disk: every file under `uploads/`, the upload's own
+ * folder if it still exists, and every video under `videos/` as one entry (a video is a
+ * folder of parts; an empty one is still a leftover). The database files are not upload bytes.
  */
 export async function leftovers(dataDir: string, uploadId?: string): Promise<string[]> {
-  const files = [
-    ...(await filesUnder(join(dataDir, "uploads"))),
-    ...(await filesUnder(join(dataDir, "videos"))),
-  ];
-  const names = files.map((file) => `${file.path} (${file.size} B)`);
+  const names = (await filesUnder(join(dataDir, "uploads"))).map((file) => `${file.path} (${file.size} B)`);
   if (uploadId !== undefined) {
     const folder = await stat(join(dataDir, "uploads", uploadId)).catch(() => undefined);
     if (folder !== undefined) names.push(`${join(dataDir, "uploads", uploadId)}/ (folder)`);
+  }
+  return [...names, ...(await videosUnder(join(dataDir, "videos")))];
+}
+
+/** One line per video (file or folder) under `dir`, with its size in bytes. */
+export async function videosUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const names: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (!entry.isDirectory()) {
+      names.push(`${path} (${(await stat(path).catch(() => undefined))?.size ?? 0} B)`);
+      continue;
+    }
+    const parts = await filesUnder(path);
+    const bytes = parts.reduce((sum, part) => sum + part.size, 0);
+    names.push(`${path}/ (${bytes} B in ${parts.length} files)`);
   }
   return names;
 }
