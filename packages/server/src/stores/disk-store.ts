@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, statSync } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import {
@@ -25,6 +25,7 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 import { assertValidId, isValidId } from "../ids.js";
+import { neverAborts } from "../never-aborts.js";
 import {
   isSegmentFileForIndex,
   parsePartialSegmentHeader,
@@ -40,9 +41,12 @@ import {
   probeLocationOf,
   readVideoParts,
   syncFile,
+  type VideoPart,
   writeVideoManifest,
 } from "./disk-video.js";
 import { hashingCounter } from "./hashing-counter.js";
+import { OrderedSegmentHasher } from "./ordered-segment-hasher.js";
+import { readFilesInOrder } from "./read-files-in-order.js";
 
 /**
  * Up to this much of a request is buffered while a disk write is pending, so the file stream
@@ -65,10 +69,15 @@ export class DiskStore implements SegmentStore, VideoStore {
   readonly segmentSizeLimits: SegmentSizeLimits = { min: 64 * KiB, max: 64 * MiB, maxSegments: 100_000 };
   readonly #uploadsDir: string;
   readonly #videosDir: string;
+  /** The videos' SHA-256, hashed in order while segments arrive (see `OrderedSegmentHasher`). */
+  readonly #videoHashes: OrderedSegmentHasher;
 
   constructor(readonly dataDir: string) {
     this.#uploadsDir = join(dataDir, "uploads");
     this.#videosDir = join(dataDir, "videos");
+    this.#videoHashes = new OrderedSegmentHasher((uploadId, index, sha256, update) =>
+      readFilesInOrder([join(this.uploadDir(uploadId), segmentFileName(index, sha256))], update, neverAborts),
+    );
   }
 
   async init(): Promise<void> {
@@ -115,6 +124,7 @@ export class DiskStore implements SegmentStore, VideoStore {
       const name = segmentFileName(write.index, sha256);
       await rename(tempPath, join(dir, name));
       await this.#removeOtherVersions(dir, write.index, name);
+      this.#videoHashes.stored(upload.id, write.index, sha256);
       return { index: write.index, size: write.size, sha256 };
     } catch (error) {
       await rm(tempPath, { force: true });
@@ -214,6 +224,7 @@ export class DiskStore implements SegmentStore, VideoStore {
       if (notFound(error)) return [] as string[];
       throw error;
     });
+    this.#videoHashes.removed(upload.id, index);
     for (const name of names) {
       if (isSegmentFileForIndex(name, index)) await rm(join(dir, name), { force: true });
     }
@@ -240,6 +251,7 @@ export class DiskStore implements SegmentStore, VideoStore {
 
   async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
+    this.#videoHashes.forget(upload.id);
     const dir = this.uploadDir(upload.id);
     const names = await readdir(dir).catch((error: unknown) => {
       if (notFound(error)) return undefined;
@@ -346,13 +358,7 @@ export class DiskStore implements SegmentStore, VideoStore {
       }));
       // Link first, then hash the links: a segment replaced meanwhile cannot slip in unhashed.
       const parts = await linkVideoParts(tempDir, sources, signal);
-      const counter = hashingCounter(total, "video");
-      await hashFiles(
-        parts.map((part) => join(tempDir, part.name)),
-        counter.update,
-        signal,
-      );
-      const sha256 = counter.finish();
+      const sha256 = await this.#hashVideo(upload.id, segments, tempDir, parts, total, signal);
       await writeVideoManifest(tempDir, finalDir, parts, sha256);
       signal.throwIfAborted();
       await rename(tempDir, finalDir);
@@ -367,6 +373,36 @@ export class DiskStore implements SegmentStore, VideoStore {
       }
       throw isDiskFull(error) ? storageFull(error, `video ${videoId}`) : error;
     }
+  }
+
+  /**
+   * Continues the hash the upload's segments got while they arrived, over the linked parts
+   * it does not cover yet (all of them after a restart), and checks the byte count.
+   */
+  async #hashVideo(
+    uploadId: string,
+    segments: readonly StoredSegment[],
+    tempDir: string,
+    parts: readonly VideoPart[],
+    total: number,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const prefix = await this.#videoHashes.prefix(uploadId, segments);
+    const hash = prefix?.hash ?? createHash("sha256");
+    let bytes = prefix?.bytes ?? 0;
+    const rest = parts.slice(prefix?.count ?? 0).map((part) => join(tempDir, part.name));
+    await readFilesInOrder(
+      rest,
+      (chunk) => {
+        bytes += chunk.byteLength;
+        hash.update(chunk);
+      },
+      signal,
+    );
+    if (bytes !== total) {
+      throw new SegmentsMissingError(`the segments of upload ${uploadId} hold ${bytes} bytes, not ${total}`);
+    }
+    return hash.digest("hex");
   }
 
   #checkIndex(index: number): void {
@@ -419,37 +455,6 @@ export class DiskStore implements SegmentStore, VideoStore {
     // A folder cut off mid-delete still stats as a video (what is left of it): the caller's
     // statVideo check sees it and the delete is retried.
     await rm(this.#videoPath(key), { force: true, recursive: true });
-  }
-}
-
-/** Reads the files in order, two reads in flight behind the hashing, into `update`. */
-async function hashFiles(
-  paths: readonly string[],
-  update: (chunk: Uint8Array) => void,
-  signal: AbortSignal,
-): Promise<void> {
-  const buffers = [Buffer.allocUnsafe(writeBufferBytes), Buffer.allocUnsafe(writeBufferBytes)];
-  const readInto = (input: FileHandle, turn: number) => {
-    const buffer = buffers[turn % 2] as Buffer;
-    return input.read(buffer, 0, buffer.length, null).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
-  };
-  for (const path of paths) {
-    const input = await open(path, "r");
-    let turn = 0;
-    let pending = readInto(input, turn);
-    try {
-      for (;;) {
-        signal.throwIfAborted();
-        const chunk = await pending;
-        if (chunk.length === 0) break;
-        turn += 1;
-        pending = readInto(input, turn);
-        update(chunk);
-      }
-    } finally {
-      await pending.catch(() => undefined);
-      await input.close();
-    }
   }
 }
 
