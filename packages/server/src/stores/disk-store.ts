@@ -110,8 +110,7 @@ export class DiskStore implements SegmentStore, VideoStore {
       await pipeline(
         body,
         counter.transform,
-        // flush: synced before close, so the rename below never names bytes still in memory.
-        createWriteStream(tempPath, { flags: "wx", highWaterMark: writeBufferBytes, flush: true }),
+        createWriteStream(tempPath, { flags: "wx", highWaterMark: writeBufferBytes }),
         { signal },
       );
       const sha256 = counter.finish();
@@ -120,6 +119,9 @@ export class DiskStore implements SegmentStore, VideoStore {
           details: { expected: write.sha256, actual: sha256 },
         });
       }
+      // Synced only once whole and checked (a cut-off write is not worth a flush), and before
+      // the rename: the name never points at bytes still only in memory.
+      await syncFile(tempPath);
       signal.throwIfAborted();
       const name = segmentFileName(write.index, sha256);
       await rename(tempPath, join(dir, name));

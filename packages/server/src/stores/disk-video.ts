@@ -142,7 +142,10 @@ async function writeSynced(path: string, text: string): Promise<void> {
   }
 }
 
-/** fsync of a file, or of a folder's entries (open read-only, as a directory must be). */
+/**
+ * fsync of a file, or of a folder's entries (open read-only, as a directory must be). Through
+ * a new descriptor: Linux syncs the file's pages whichever descriptor wrote them.
+ */
 export async function syncFile(path: string): Promise<void> {
   const handle = await open(path, "r");
   try {
