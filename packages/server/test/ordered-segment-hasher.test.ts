@@ -9,18 +9,29 @@ const sha256Of = (bytes: Uint8Array) => createHash("sha256").update(bytes).diges
 function library() {
   const byHash = new Map<string, Buffer>();
   let reads = 0;
-  const hasher = new OrderedSegmentHasher(async (_uploadId, _index, sha256, update) => {
+  let chunks = 0;
+  let inRead = 0;
+  const hasher = new OrderedSegmentHasher(async (_uploadId, _index, sha256, update, signal) => {
     const bytes = byHash.get(sha256);
     if (bytes === undefined) throw new Error(`no segment ${sha256}`);
     reads += 1;
-    for (let offset = 0; offset < bytes.length; offset += 1000) {
-      await new Promise((resolve) => setImmediate(resolve));
-      update(bytes.subarray(offset, offset + 1000));
+    inRead += 1;
+    try {
+      for (let offset = 0; offset < bytes.length; offset += 1000) {
+        await new Promise((resolve) => setImmediate(resolve));
+        signal.throwIfAborted();
+        chunks += 1;
+        update(bytes.subarray(offset, offset + 1000));
+      }
+    } finally {
+      inRead -= 1;
     }
   });
   return {
     hasher,
     reads: () => reads,
+    chunks: () => chunks,
+    inRead: () => inRead,
     store(uploadId: string, index: number, bytes: Buffer) {
       const sha256 = sha256Of(bytes);
       byHash.set(sha256, bytes);
@@ -96,7 +107,7 @@ describe("OrderedSegmentHasher", () => {
     ).toBeUndefined();
     hasher.removed("u", 1);
     expect((await digestOf(hasher, "u", segments)).count).toBe(1);
-    hasher.forget("u");
+    await hasher.forget("u");
     expect(await hasher.prefix("u", segments)).toBeUndefined();
     expect(await hasher.prefix("never seen", segments)).toBeUndefined();
   });
@@ -110,5 +121,15 @@ describe("OrderedSegmentHasher", () => {
     expect(twice).toEqual(once);
     expect(once.digest).toBe(sha256Of(Buffer.concat(bytes)));
     expect(reads()).toBe(3);
+  });
+
+  it("forget stops a read in progress and resolves only once nothing reads the upload's segments", async () => {
+    const { hasher, store, chunks, inRead } = library();
+    store("u", 0, randomBytes(1_000_000));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(inRead()).toBe(1);
+    await hasher.forget("u");
+    expect(inRead()).toBe(0);
+    expect(chunks()).toBeLessThan(1000);
   });
 });

@@ -25,7 +25,6 @@ import {
   type VideoStore,
 } from "@cleancut/core";
 import { assertValidId, isValidId } from "../ids.js";
-import { neverAborts } from "../never-aborts.js";
 import {
   isSegmentFileForIndex,
   parsePartialSegmentHeader,
@@ -75,8 +74,8 @@ export class DiskStore implements SegmentStore, VideoStore {
   constructor(readonly dataDir: string) {
     this.#uploadsDir = join(dataDir, "uploads");
     this.#videosDir = join(dataDir, "videos");
-    this.#videoHashes = new OrderedSegmentHasher((uploadId, index, sha256, update) =>
-      readFilesInOrder([join(this.uploadDir(uploadId), segmentFileName(index, sha256))], update, neverAborts),
+    this.#videoHashes = new OrderedSegmentHasher((uploadId, index, sha256, update, signal) =>
+      readFilesInOrder([join(this.uploadDir(uploadId), segmentFileName(index, sha256))], update, signal),
     );
   }
 
@@ -253,7 +252,7 @@ export class DiskStore implements SegmentStore, VideoStore {
 
   async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.#videoHashes.forget(upload.id);
+    await this.#videoHashes.forget(upload.id);
     const dir = this.uploadDir(upload.id);
     const names = await readdir(dir).catch((error: unknown) => {
       if (notFound(error)) return undefined;
@@ -334,8 +333,10 @@ export class DiskStore implements SegmentStore, VideoStore {
   }
 
   /**
-   * Links each segment file into a new video folder (no byte is copied), then hashes the
-   * linked files in order: the digest is of exactly what the video holds. The folder is built
+   * Links each segment file into a new video folder (no byte is copied), then finishes the
+   * video's hash over the linked files the ordered hash has not covered yet: every part is
+   * either hashed here or a segment file with the same SHA-256 hashed earlier, so the digest
+   * is of exactly what the video holds. The folder is built
    * inside the upload's folder and renamed into `videos/` only when complete, so a cancel or a
    * crash mid-way leaves it where the upload's cleanup finds it, and the segments stay for a
    * retried complete.

@@ -6,6 +6,7 @@ export type SegmentReader = (
   index: number,
   sha256: string,
   update: (chunk: Uint8Array) => void,
+  signal: AbortSignal,
 ) => Promise<void>;
 
 /** The whole-video hash over the first `count` segments, ready to be continued. */
@@ -26,6 +27,8 @@ interface UploadState {
   generation: number;
   running: Promise<void> | undefined;
   again: boolean;
+  /** Stops a pass's read when the upload is forgotten (its files are about to go). */
+  lifetime: AbortController;
 }
 
 /**
@@ -67,14 +70,18 @@ export class OrderedSegmentHasher {
     }
   }
 
-  /** The upload is finished or gone. */
-  forget(uploadId: string): void {
+  /**
+   * The upload is finished or gone. Resolves once no pass reads its files any more, so a
+   * cleanup that lists the upload's files next finds none of them held open.
+   */
+  async forget(uploadId: string): Promise<void> {
     const state = this.#uploads.get(uploadId);
     if (state === undefined) return;
-    // A pass still running finds nothing more to read and ends.
+    this.#uploads.delete(uploadId);
     state.stored.clear();
     startOver(state);
-    this.#uploads.delete(uploadId);
+    state.lifetime.abort();
+    await state.running;
   }
 
   /**
@@ -102,7 +109,7 @@ export class OrderedSegmentHasher {
     if (known !== undefined) return known;
     if (this.#uploads.size >= this.maxUploads) {
       const oldest = this.#uploads.keys().next().value;
-      if (oldest !== undefined) this.forget(oldest);
+      if (oldest !== undefined) void this.forget(oldest);
     }
     const state: UploadState = {
       stored: new Map(),
@@ -112,6 +119,7 @@ export class OrderedSegmentHasher {
       generation: 0,
       running: undefined,
       again: false,
+      lifetime: new AbortController(),
     };
     this.#uploads.set(uploadId, state);
     return state;
@@ -142,10 +150,16 @@ export class OrderedSegmentHasher {
       const sha256 = state.stored.get(index);
       if (sha256 === undefined) return;
       let bytes = 0;
-      await this.read(uploadId, index, sha256, (chunk) => {
-        hash.update(chunk);
-        bytes += chunk.byteLength;
-      });
+      await this.read(
+        uploadId,
+        index,
+        sha256,
+        (chunk) => {
+          hash.update(chunk);
+          bytes += chunk.byteLength;
+        },
+        state.lifetime.signal,
+      );
       // Started over meanwhile: what was just read went into a hash nobody uses any more.
       if (generation !== state.generation) continue;
       state.bytes += bytes;
