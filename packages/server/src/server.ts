@@ -94,6 +94,7 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     signals: coordination.signals,
     writes: coordination.writes,
     drainTimeoutMs: config.cluster.drainTimeoutMs,
+    spansInstances: coordination.spansInstances,
     repository,
     store,
     videos: store,

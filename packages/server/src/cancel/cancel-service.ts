@@ -35,6 +35,12 @@ export interface CancelServiceDeps {
   writes: WriteLedger;
   /** How long one attempt waits for other instances' writes before it gives up (202) and retries later. */
   drainTimeoutMs: number;
+  /**
+   * Other instances run reapers too (shared PostgreSQL): an attempt in progress is leased to
+   * this instance (see `attemptDueAt`). Alone, the reaper may step in at once: an attempt in
+   * progress here is shared, not repeated, and one that failed is retried at the next sweep.
+   */
+  spansInstances: boolean;
   /** Told the outcome of every attempt (the reaper's retries run through here too): metrics. */
   observer?: CleanupObserver;
 }
@@ -87,6 +93,7 @@ export class CancelService {
    * instance takes over its own at once).
    */
   attemptDueAt(now = Date.now()): number {
+    if (!this.#deps.spansInstances) return now;
     return now + this.#deps.drainTimeoutMs + ATTEMPT_PURGE_ALLOWANCE_MS;
   }
 

@@ -63,6 +63,7 @@ export function inProcessCoordination(): Coordination {
   const signals = new InProcessCancelSignals();
   return {
     instanceId: randomUUID(),
+    spansInstances: false,
     signals,
     writes: new InProcessWriteLedger(),
     sweepLock: new InProcessSweepLock(),

@@ -58,6 +58,11 @@ export interface SweepLock {
 
 export interface Coordination {
   readonly instanceId: string;
+  /**
+   * Whether other server processes share this coordination (PostgreSQL): only then can another
+   * instance's reaper start a cleanup attempt beside one of this instance's.
+   */
+  readonly spansInstances: boolean;
   readonly signals: CancelSignals;
   readonly writes: WriteLedger;
   readonly sweepLock: SweepLock;

@@ -38,6 +38,7 @@ export interface PostgresCoordinationOptions {
  */
 export class PostgresCoordination implements Coordination, CancelSignals, WriteLedger, SweepLock {
   readonly instanceId: string;
+  readonly spansInstances = true;
   readonly #url: string;
   readonly #settings: ClusterSettings;
   readonly #pool: pg.Pool;
