@@ -11,6 +11,7 @@
 //      bytes and objects left behind, listed from the storage itself.
 // Runs 1 and 2 are repeated (--runs, default 3), interleaved across systems; medians and spread.
 // Writes bench/results/compare.json, compare.md and compare.svg.
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,14 @@ import { libStorageSystem } from "./lib/systems/lib-storage.mjs";
 import { rawNames, rawSystem } from "./lib/systems/raw.mjs";
 import { tusSystem } from "./lib/systems/tus-server.mjs";
 import { makeVideoLikeFile } from "./lib/video-like-file.mjs";
+
+/**
+ * Writes back what the previous system left dirty in the page cache (a file store that never
+ * fsyncs leaves up to a GiB of it), so no system pays, in its own fsyncs, for another's bytes.
+ */
+function settleDisk() {
+  execFileSync("sync");
+}
 
 const MiB = 1024 * 1024;
 const { values: args } = parseArgs({
@@ -106,6 +115,7 @@ try {
   for (let round = 0; round < runs; round++) {
     for (const system of systems) {
       if (overBudget(`1 GiB ${system.name} round ${round + 1}`)) continue;
+      settleDisk();
       const result = await system.uploadInChild(big, bigSize);
       results.get(system.name).big.push(result);
       log(`${system.name}: ${bigSize / MiB} MiB at ${mibps(bigSize, result.ms)} MiB/s`);
@@ -120,6 +130,7 @@ try {
   for (let round = 0; round < runs; round++) {
     for (const system of systems) {
       if (overBudget(`concurrent ${system.name} round ${round + 1}`)) continue;
+      settleDisk();
       const started = performance.now();
       const each = await Promise.all(
         Array.from({ length: concurrent }, () => system.uploadInProcess(medium, concurrentSize)),
@@ -247,7 +258,7 @@ const md = [
     .map((l) => l.toFixed(2))
     .join(
       " / ",
-    )}; Node ${process.version}; seed ${seed}; ${result.elapsedS} s). Loopback only. ${runs} interleaved runs of each throughput scenario: the median, and every run's figure as the spread. S3 = a local OpenStack Swift s3api on the same machine. cleancut's time is until \`complete\` answered (segments joined into the video and checked); tus's until the last PATCH answered; lib-storage's until CompleteMultipartUpload answered.`,
+    )}; Node ${process.version}; seed ${seed}; ${result.elapsedS} s). Loopback only. \`sync\` before every measured upload, so each system starts with no dirty page cache left by the previous one. ${runs} interleaved runs of each throughput scenario: the median, and every run's figure as the spread. S3 = a local OpenStack Swift s3api on the same machine. cleancut's time is until \`complete\` answered (segments joined into the video and checked); tus's until the last PATCH answered; lib-storage's until CompleteMultipartUpload answered.`,
   "",
   "![chart](compare.svg)",
   "",

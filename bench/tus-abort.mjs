@@ -81,18 +81,9 @@ http.ClientRequest.prototype.write = function write(chunk, ...rest) {
 };
 
 // --- servers
-const started = new Set();
-process.once("exit", () => {
-  for (const pid of started) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {}
-  }
-});
 
 async function startCleancut() {
   const server = await startServerProcess(["--tus-unclaimed-ttl", "3"]);
-  started.add(server.pid);
   return {
     name: "cleancut",
     label: "cleancut (tus, disk + SQLite)",
@@ -103,7 +94,6 @@ async function startCleancut() {
     pid: server.pid,
     async stop() {
       await server.stop();
-      started.delete(server.pid);
     },
   };
 }
@@ -114,7 +104,6 @@ async function startTusServer() {
   await mkdir(directory);
   // Its own process, like cleancut: the client's event loop is not the server's.
   const { child, port } = await startPortChild(tusServerScript, [directory]);
-  started.add(child.pid);
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -128,7 +117,6 @@ async function startTusServer() {
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
-      started.delete(child.pid);
     },
   };
 }

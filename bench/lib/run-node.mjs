@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { dieWithBenchmark } from "./children.mjs";
 
 /**
  * Runs a Node script as its own process; resolves with its stdout, rejects on a non-zero exit
@@ -6,10 +7,12 @@ import { spawn } from "node:child_process";
  */
 export function runNode(args, { env } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...env },
-    });
+    const child = dieWithBenchmark(
+      spawn(process.execPath, args, {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...env },
+      }),
+    );
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (chunk) => {
@@ -40,7 +43,9 @@ export async function runJsonChild(script, args, options) {
 
 /** Starts `node script ...args`, a server that prints its port first; resolves with it and the child. */
 export function startPortChild(script, args) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = dieWithBenchmark(
+    spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] }),
+  );
   return new Promise((resolve, reject) => {
     let out = "";
     const onData = (chunk) => {

@@ -2,33 +2,36 @@ import { spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dieWithBenchmark } from "./children.mjs";
 
 const cli = new URL("../../packages/cli/bin/cleancut.js", import.meta.url).pathname;
 
 /** Starts `cleancut serve --port 0` in its own process and resolves with its URL and pid. */
 export async function startServerProcess(extraArgs = [], { nodeOptions = [] } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "cleancut-bench-"));
-  const child = spawn(
-    process.execPath,
-    // No create rate limit: the benchmarks create uploads as fast as they can from one address,
-    // which is what the limit exists to stop; it is tested on its own.
-    [
-      ...nodeOptions,
-      cli,
-      "serve",
-      "--port",
-      "0",
-      "--data-dir",
-      dataDir,
-      "--log-level",
-      "warn",
-      "--create-rate",
-      "0",
-      ...extraArgs,
-    ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
+  const child = dieWithBenchmark(
+    spawn(
+      process.execPath,
+      // No create rate limit: the benchmarks create uploads as fast as they can from one address,
+      // which is what the limit exists to stop; it is tested on its own.
+      [
+        ...nodeOptions,
+        cli,
+        "serve",
+        "--port",
+        "0",
+        "--data-dir",
+        dataDir,
+        "--log-level",
+        "warn",
+        "--create-rate",
+        "0",
+        ...extraArgs,
+      ],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    ),
   );
   const url = await new Promise((resolve, reject) => {
     let out = "";

@@ -1,0 +1,34 @@
+/**
+ * Child processes a benchmark started (servers, clients) die with it: on a normal exit, an
+ * uncaught error, Ctrl-C or a kill. Without this, a stopped benchmark leaves its servers
+ * running, and they load the machine for the next run (seen: a cleancut server left by a
+ * killed `bench:compare` slowed the next run's uploads).
+ */
+const children = new Set();
+let installed = false;
+
+/** Kills `child` with SIGKILL when this process ends, unless it exited first. */
+export function dieWithBenchmark(child) {
+  install();
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+function install() {
+  if (installed) return;
+  installed = true;
+  process.once("exit", () => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+  // The default action of these signals skips "exit": turn them into an exit. Not inside a
+  // test runner (the soak test uses these helpers), whose workers' signals are its own.
+  if (process.env.VITEST !== undefined) return;
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ]) {
+    process.once(signal, () => process.exit(code));
+  }
+}
