@@ -25,7 +25,11 @@ export interface VideoPart {
 
 /** What the folder's manifest is called. */
 const manifestName = "manifest.json";
-/** One absolute part path per line: what ffprobe's `concatf:` protocol reads as one file. */
+/**
+ * One absolute part path per line: what ffprobe's `concatf:` protocol reads as one file. Only
+ * read while `complete` checks the video it just joined, so a data folder moved later does not
+ * matter.
+ */
 const probeListName = "parts.txt";
 
 export type DiskVideo =

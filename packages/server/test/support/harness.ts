@@ -81,7 +81,7 @@ export async function leftovers(dataDir: string, uploadId?: string): Promise<str
 }
 
 /** One line per video (file or folder) under `dir`, with its size in bytes. */
-export async function videosUnder(dir: string): Promise<string[]> {
+async function videosUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const names: string[] = [];
   for (const entry of entries) {
