@@ -33,6 +33,8 @@ interface StoreUnderTest {
 }
 
 const never = new AbortController().signal;
+/** Purge settings for these tests: few, quick retries. */
+const quickPurge = { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 };
 
 const sha256Of = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
@@ -238,12 +240,7 @@ describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
     const part = await collect(await store.readVideo(video.key, range, never));
     expect(part.equals(whole.subarray(range.start, range.end + 1))).toBe(true);
     // The completed upload's own cleanup must not take the video with it.
-    const purge = await purgeUploadStorage(
-      store,
-      upload,
-      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
-      never,
-    );
+    const purge = await purgeUploadStorage(store, upload, quickPurge, never);
     expect(purge.failures).toEqual([]);
     expect(await store.statVideo(video.key, never)).toBe(whole.length);
     await store.deleteVideo(video.key, never);
@@ -260,12 +257,7 @@ describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
     const listed = await store.listSegments(upload, never);
     const video = await store.assemble(upload, listed, newId(), never);
     expect(video).toMatchObject({ size: whole.length, sha256: sha256Of(whole) });
-    const purge = await purgeCompletedUpload(
-      store,
-      upload,
-      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
-      never,
-    );
+    const purge = await purgeCompletedUpload(store, upload, quickPurge, never);
     expect(purge.failures).toEqual([]);
     expect(purge.remnants).toEqual([]);
     expect(await store.loadPartialSegment(upload, never)).toBeUndefined();
@@ -296,12 +288,7 @@ describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
       expect((video as { sha256: string }).sha256).toBe(sha256Of(joined));
       await store.deleteVideo((video as { key: string }).key, never);
     }
-    await purgeUploadStorage(
-      store,
-      upload,
-      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
-      never,
-    );
+    await purgeUploadStorage(store, upload, quickPurge, never);
     await t.assertNothingLeft(upload);
   });
 
@@ -355,12 +342,7 @@ describe.each(stores)("SegmentStore conformance: %s", (_name, make) => {
     const upload = await begin();
     const segments = [randomBytes(t.segmentSize), randomBytes(t.segmentSize / 2)];
     await writeAll(upload, segments);
-    const purge = await purgeUploadStorage(
-      store,
-      upload,
-      { tries: 2, backoff: { baseMs: 10, maxMs: 50 }, concurrency: 4 },
-      never,
-    );
+    const purge = await purgeUploadStorage(store, upload, quickPurge, never);
     expect(purge).toEqual({
       deletedSegments: 2,
       deletedBytes: segments[0]!.length + segments[1]!.length,
