@@ -316,16 +316,15 @@ export class DiskStore implements SegmentStore, VideoStore {
     for (const name of await readdirOrEmpty(this.#videosDir)) {
       const videoId = name.endsWith(".video") ? name.slice(0, -".video".length) : "";
       if (!isValidId(videoId)) continue;
-      const info = await stat(join(this.#videosDir, name)).catch(() => undefined);
       const video = await openDiskVideo(join(this.#videosDir, name)).catch(() => undefined);
-      if (info === undefined || video === undefined) continue;
+      if (video === undefined) continue;
       entries.push({
         ownerId: videoId,
         owner: "video",
         kind: "video",
         bytes: video.size,
         name: `videos/${name}`,
-        modifiedAt: info.mtimeMs,
+        modifiedAt: video.modifiedAt,
         videoKey: videoId,
       });
     }
@@ -446,11 +445,7 @@ export class DiskStore implements SegmentStore, VideoStore {
   /** Called right after `assemble`, on the video it made: a folder, read through ffprobe's `concatf:`. */
   probeLocation(key: string): string {
     const path = this.#videoPath(key);
-    return probeLocationOf(
-      statSync(path, { throwIfNoEntry: false })?.isDirectory() === true
-        ? { layout: "parts", dir: path, size: 0, manifest: undefined }
-        : { layout: "file", path, size: 0 },
-    );
+    return probeLocationOf(path, statSync(path, { throwIfNoEntry: false })?.isDirectory() === true);
   }
 
   async deleteVideo(key: string, signal: AbortSignal): Promise<void> {

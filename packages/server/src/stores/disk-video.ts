@@ -32,10 +32,11 @@ const manifestName = "manifest.json";
  */
 const probeListName = "parts.txt";
 
+/** `modifiedAt`: the file's or the folder's mtime (epoch ms). */
 export type DiskVideo =
-  | { layout: "file"; path: string; size: number }
+  | { layout: "file"; path: string; size: number; modifiedAt: number }
   /** `manifest` is undefined for a folder whose deletion was cut off: what is left still counts. */
-  | { layout: "parts"; dir: string; size: number; manifest: VideoManifest | undefined };
+  | { layout: "parts"; dir: string; size: number; modifiedAt: number; manifest: VideoManifest | undefined };
 
 /** Part `position` of a video, named so a listing sorts in order. */
 export function videoPartName(position: number): string {
@@ -49,22 +50,24 @@ export async function openDiskVideo(path: string): Promise<DiskVideo | undefined
     throw error;
   });
   if (info === undefined) return undefined;
-  if (!info.isDirectory()) return { layout: "file", path, size: info.size };
+  const modifiedAt = info.mtimeMs;
+  if (!info.isDirectory()) return { layout: "file", path, size: info.size, modifiedAt };
   const manifest = await readFile(join(path, manifestName), "utf8").then(
     (text) => JSON.parse(text) as VideoManifest,
     () => undefined,
   );
-  if (manifest !== undefined) return { layout: "parts", dir: path, size: manifest.size, manifest };
+  if (manifest !== undefined)
+    return { layout: "parts", dir: path, size: manifest.size, modifiedAt, manifest };
   let size = 0;
   for (const name of await readdir(path).catch(() => [] as string[])) {
     size += (await stat(join(path, name)).catch(() => undefined))?.size ?? 0;
   }
-  return { layout: "parts", dir: path, size, manifest: undefined };
+  return { layout: "parts", dir: path, size, modifiedAt, manifest: undefined };
 }
 
-/** The location a prober reads the whole video from. */
-export function probeLocationOf(video: DiskVideo): string {
-  return video.layout === "file" ? video.path : `concatf:${join(video.dir, probeListName)}`;
+/** The location a prober reads the whole video at `path` from: the file, or the folder's part list. */
+export function probeLocationOf(path: string, isFolder: boolean): string {
+  return isFolder ? `concatf:${join(path, probeListName)}` : path;
 }
 
 /**
