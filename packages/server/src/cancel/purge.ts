@@ -70,9 +70,10 @@ export async function purgeUploadStorage(
 
 /**
  * The purge of an upload whose video is safe (`completed`). On a store that deletes segments
- * one by one (disk) the segments are copies of the video: the full purge above. On one that
- * cannot (S3), `assemble` turned the segments into the video itself, so there is no segment
- * to list or count, let alone delete: `discardUpload` removes what is left besides the video
+ * one by one (disk) the segments are other names of the video's parts (hard links: removing
+ * them leaves the video whole): the full purge above. On one that cannot (S3), `assemble`
+ * turned the segments into the video itself, so there is no segment to list or count, let
+ * alone delete: `discardUpload` removes what is left besides the video
  * (a partial segment, a stray multipart upload at the key) until its own listing finds
  * nothing, and `listRemnants` lists anew what storage still holds.
  */
