@@ -13,13 +13,14 @@ const upload = createUpload(source, {
   concurrency: Number(concurrency),
   mode,
 });
-const { video, uploadMs, totalMs } = await timedUpload(upload);
+const { video, uploadMs, totalMs, cpuS } = await timedUpload(upload);
 await source.close();
 process.stdout.write(
   `${JSON.stringify({
     size: video.size,
     uploadMs,
     totalMs,
+    cpuS,
     peakRssMiB: await peakRssMiB(process.pid),
     videoId: video.videoId,
     token: upload.token,

@@ -1,8 +1,12 @@
+import { startWindow } from "./machine-cpu.mjs";
+
 /**
  * Runs a created Upload to its end and times it: until every segment was stored (progress at
- * 100 % or the switch to `completing`, whichever comes first) and until complete answered.
+ * 100 % or the switch to `completing`, whichever comes first) and until complete answered;
+ * `cpuS`: the machine's busy CPU-seconds until then (see machine-cpu.mjs).
  */
 export async function timedUpload(upload) {
+  const window = startWindow();
   const started = performance.now();
   let uploadedAt;
   const stored = () => {
@@ -17,5 +21,6 @@ export async function timedUpload(upload) {
   upload.start();
   const video = await upload.done;
   const finished = performance.now();
-  return { video, uploadMs: (uploadedAt ?? finished) - started, totalMs: finished - started };
+  const { cpuS } = window();
+  return { video, uploadMs: (uploadedAt ?? finished) - started, totalMs: finished - started, cpuS };
 }

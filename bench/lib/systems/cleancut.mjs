@@ -73,7 +73,7 @@ export function cleancutSystem(env, variant) {
       const result = lastJsonLine(out);
       const serverPeakRssMiB = await peakRssMiB(server.pid);
       await deleteVideo(server.url, result.videoId, result.token);
-      return { ms: result.totalMs, clientPeakRssMiB: result.peakRssMiB, serverPeakRssMiB };
+      return { ms: result.totalMs, cpuS: result.cpuS, clientPeakRssMiB: result.peakRssMiB, serverPeakRssMiB };
     },
     async uploadInProcess(path) {
       const source = await NodeFileSource.open(path);

@@ -31,7 +31,7 @@ export function libStorageSystem(env) {
       client = swiftClient(env.s3);
     },
     async uploadInChild(path) {
-      const { ms, peakRssMiB } = await runJsonChild(uploadScript, [env.bucket, newKey(), path], {
+      const { ms, cpuS, peakRssMiB } = await runJsonChild(uploadScript, [env.bucket, newKey(), path], {
         env: {
           CLEANCUT_S3_ENDPOINT: env.s3.endpoint,
           CLEANCUT_S3_REGION: env.s3.region,
@@ -39,7 +39,7 @@ export function libStorageSystem(env) {
           CLEANCUT_S3_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
         },
       });
-      return { ms, clientPeakRssMiB: peakRssMiB };
+      return { ms, cpuS, clientPeakRssMiB: peakRssMiB };
     },
     async uploadInProcess(path) {
       const key = newKey();

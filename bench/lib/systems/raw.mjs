@@ -1,5 +1,6 @@
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { startWindow } from "../machine-cpu.mjs";
 import { rawPut, startRawServer } from "../raw-put.mjs";
 
 export const rawNames = {
@@ -23,15 +24,16 @@ export function rawSystem(env, kind) {
   let server;
   let copies = 0;
   const upload = async (path, size) => {
+    const window = startWindow();
     if (kind === "copy") {
       const target = join(env.work, `copy-${copies++}.bin`);
-      const started = performance.now();
       await copyFile(path, target);
-      const ms = performance.now() - started;
+      const measured = window();
       await rm(target, { force: true });
-      return { ms };
+      return measured;
     }
-    return { ms: await rawPut(server.url, path, size) };
+    await rawPut(server.url, path, size);
+    return window();
   };
   return {
     name: rawNames[kind],

@@ -11,6 +11,7 @@
  *
  * @typedef {object} UploadResult
  * @property {number} ms                 From start to the system saying the upload is done.
+ * @property {number} [cpuS]             The machine's busy CPU-seconds over the same window (machine-cpu.mjs).
  * @property {number} [clientPeakRssMiB] VmHWM of the client process (uploads run in a child).
  * @property {number} [serverPeakRssMiB] VmHWM of the server process during this upload (reset before).
  *

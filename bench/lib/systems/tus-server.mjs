@@ -75,9 +75,14 @@ export function tusSystem(env) {
     },
     uploadInChild(path) {
       return measured(async () => {
-        const { ms, peakRssMiB: clientPeakRssMiB, url } = await runJsonChild(uploadScript, [endpoint, path]);
+        const {
+          ms,
+          cpuS,
+          peakRssMiB: clientPeakRssMiB,
+          url,
+        } = await runJsonChild(uploadScript, [endpoint, path]);
         await tusDelete(url);
-        return { ms, clientPeakRssMiB };
+        return { ms, cpuS, clientPeakRssMiB };
       });
     },
     uploadInProcess(path) {
