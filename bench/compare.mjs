@@ -12,12 +12,13 @@
 // Runs 1 and 2 are repeated (--runs, default 3), interleaved across systems; medians and spread.
 // Writes bench/results/compare.json, compare.md and compare.svg.
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
 import { barChartSvg } from "./lib/bar-chart.mjs";
+import { benchTempDir } from "./lib/children.mjs";
 import { cpuBound, requiredHashPasses } from "./lib/cpu-budget.mjs";
 import { cores, sha256SecondsPerGiB } from "./lib/machine-cpu.mjs";
 import { createBenchDatabase } from "./lib/postgres-db.mjs";
@@ -75,7 +76,7 @@ const overBudget = (what) => {
 
 // Before anything else runs: one core's SHA-256 rate, for the CPU budget in the report.
 const sha256SPerGiB = sha256SecondsPerGiB();
-const work = await mkdtemp(join(tmpdir(), "cleancut-bench-compare-"));
+const work = await benchTempDir("cleancut-bench-compare-");
 const s3 = await startSwift();
 const s3client = swiftClient(s3);
 const bucket = `cleancut-compare-${Date.now().toString(36)}`;

@@ -2,9 +2,9 @@
 // (disk + SQLite) and the @cleancut/client upload each run with `node --cpu-prof`; prints the
 // top self-time functions of each (the flat view of a flame graph) and keeps the .cpuprofile
 // files in bench/results/profiles/ (open them in Chrome DevTools or speedscope for the graph).
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { benchTempDir } from "./lib/children.mjs";
 import { topSelfTime } from "./lib/cpuprofile-top.mjs";
 import { lastJsonLine, runNode } from "./lib/run-node.mjs";
 import { startServerProcess } from "./lib/server-process.mjs";
@@ -16,7 +16,7 @@ const out = new URL("./results/profiles/", import.meta.url).pathname;
 await rm(out, { recursive: true, force: true });
 await mkdir(join(out, "server"), { recursive: true });
 await mkdir(join(out, "client"), { recursive: true });
-const work = await mkdtemp(join(tmpdir(), "cleancut-bench-profile-"));
+const work = await benchTempDir("cleancut-bench-profile-");
 const file = join(work, "big.mp4");
 await makeVideoLikeFile(file, size);
 

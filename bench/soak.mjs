@@ -1,12 +1,11 @@
 // npm run bench:soak — 200 uploads at once against one server for 10 minutes (SOAK_SECONDS,
 // SOAK_CONCURRENT to change), half of them cancelled at random points, half completed and then
 // deleted. Writes bench/results/soak.json and soak.md.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm, writeFile } from "node:fs/promises";
+import { benchTempDir } from "./lib/children.mjs";
 import { runSoak } from "./lib/soak-run.mjs";
 
-const work = await mkdtemp(join(tmpdir(), "cleancut-soak-"));
+const work = await benchTempDir("cleancut-soak-");
 try {
   const result = await runSoak({
     concurrent: Number(process.env.SOAK_CONCURRENT ?? 200),

@@ -12,8 +12,7 @@
 // a bucket and a PostgreSQL database and drops both at the end.
 // Writes bench/results/storage.json and bench/results/storage.md.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CreateBucketCommand,
@@ -23,6 +22,7 @@ import {
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
 import { createUpload, NodeFileSource } from "@cleancut/client/node";
+import { benchTempDir } from "./lib/children.mjs";
 import { cancelOnce, deleteVideo } from "./lib/cleancut-cancel.mjs";
 import { createBenchDatabase } from "./lib/postgres-db.mjs";
 import { prng } from "./lib/prng.mjs";
@@ -98,7 +98,7 @@ function cancelSummary(results) {
 }
 
 const mibps = (bytes, ms) => Math.round((bytes / MiB / (ms / 1000)) * 10) / 10;
-const work = await mkdtemp(join(tmpdir(), "cleancut-bench-storage-"));
+const work = await benchTempDir("cleancut-bench-storage-");
 const bucket = `cleancut-bench-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
 let database;
 let s3client;

@@ -22,13 +22,14 @@
 // Writes bench/results/tus-abort.md and bench/results/tus-abort.json.
 
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
-import { loadavg, tmpdir } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Upload } from "tus-js-client";
+import { benchTempDir } from "./lib/children.mjs";
 import { prng } from "./lib/prng.mjs";
 import { startPortChild } from "./lib/run-node.mjs";
 import { startServerProcess } from "./lib/server-process.mjs";
@@ -99,7 +100,7 @@ async function startCleancut() {
 }
 
 async function startTusServer() {
-  const tmpDir = await mkdtemp(join(tmpdir(), "tus-server-bench-"));
+  const tmpDir = await benchTempDir("tus-server-bench-");
   const directory = join(tmpDir, "files");
   await mkdir(directory);
   // Its own process, like cleancut: the client's event loop is not the server's.

@@ -4,10 +4,10 @@
 //  2. peak RSS of client and server processes for a 50 MiB and a 1 GiB upload;
 //  3. cancel-to-verified through the client: 50 cancels with 4 segment PUTs in flight.
 // Writes bench/results/upload.json and bench/results/upload.md.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createUpload, NodeFileSource } from "@cleancut/client/node";
+import { benchTempDir } from "./lib/children.mjs";
 import { peakRssMiB } from "./lib/peak-rss.mjs";
 import { rawPut, startRawServer } from "./lib/raw-put.mjs";
 import { lastJsonLine, runNode } from "./lib/run-node.mjs";
@@ -22,7 +22,7 @@ const segmentSize = 8 * MiB;
 const concurrency = 4;
 const cancels = Number(process.env.CANCELS ?? 50);
 const repeats = Number(process.env.REPEATS ?? 3);
-const work = await mkdtemp(join(tmpdir(), "cleancut-bench-files-"));
+const work = await benchTempDir("cleancut-bench-files-");
 
 async function cleancutUpload(path) {
   const server = await startServerProcess(["--no-ffprobe"]);

@@ -1,14 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { dieWithBenchmark } from "./children.mjs";
+import { benchTempDir, dieWithBenchmark } from "./children.mjs";
 
 const cli = new URL("../../packages/cli/bin/cleancut.js", import.meta.url).pathname;
 
 /** Starts `cleancut serve --port 0` in its own process and resolves with its URL and pid. */
 export async function startServerProcess(extraArgs = [], { nodeOptions = [] } = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), "cleancut-bench-"));
+  const dataDir = await benchTempDir("cleancut-bench-");
   const child = dieWithBenchmark(
     spawn(
       process.execPath,

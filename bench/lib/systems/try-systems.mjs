@@ -4,10 +4,10 @@
 // and at 30 % and 80 %, leftovers (right after the cancels and 3 s later), clear, leftovers
 // again (must be empty: exit 1 otherwise), stop. Deletes the bucket and the folder at the end.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
+import { benchTempDir } from "../children.mjs";
 import { startSwift, swiftClient } from "../swift.mjs";
 import { makeVideoLikeFile } from "../video-like-file.mjs";
 import { libStorageSystem } from "./lib-storage.mjs";
@@ -23,7 +23,7 @@ const mibps = (ms) => round(size / MiB / (ms / 1000));
 const s3 = await startSwift();
 const admin = swiftClient(s3);
 const bucket = `cleancut-try-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-const work = await mkdtemp(join(tmpdir(), "cleancut-try-systems-"));
+const work = await benchTempDir("cleancut-try-systems-");
 let failed = false;
 let bucketMade = false;
 try {
