@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
-/** Linux reports /proc/stat in USER_HZ ticks, 100 per second on every architecture Node runs on. */
+/** Linux reports /proc/stat in USER_HZ ticks: 100 per second on x86 and arm (`getconf CLK_TCK`). */
 const ticksPerSecond = 100;
 const GiB = 1024 ** 3;
 
@@ -45,9 +45,4 @@ export function sha256SecondsPerGiB() {
     passes.push(((performance.now() - started) / 1000) * (GiB / (32 * piece.length)));
   }
   return passes.sort((a, b) => a - b)[1] ?? Number.NaN;
-}
-
-/** CPU-seconds per GiB of an upload measured with `startWindow`. */
-export function cpuPerGiB(window, bytes) {
-  return window.cpuS / (bytes / GiB);
 }
