@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { CleancutServerOptions } from "../src/index.js";
 import { asBody } from "./support/api.js";
 import { leftovers, removeDir, startTestServer, type TestServer } from "./support/harness.js";
 
@@ -20,6 +21,12 @@ afterEach(async () => {
   await t.close();
   await removeDir(t.dataDir);
 });
+
+/** Restarts the test's server on the same data folder with other settings. */
+async function restartWith(settings: CleancutServerOptions) {
+  await t.close();
+  t = await startTestServer({ defaultSegmentSize: segmentSize, dataDir: t.dataDir, ...settings });
+}
 
 const tus = { "tus-resumable": "1.0.0" };
 const b64 = (text: string) => Buffer.from(text).toString("base64");
@@ -42,6 +49,20 @@ async function create(
   expect(location).toMatch(/^\/files\/[A-Za-z0-9][A-Za-z0-9_-]{21}\.[A-Za-z0-9][A-Za-z0-9_-]{42}$/);
   const [id, token] = location.slice("/files/".length).split(".") as [string, string];
   return { url: `${t.url}${location}`, id, token };
+}
+
+/** creation-with-upload of the whole video, with `body` as its first bytes (streamed if a stream). */
+function createWithUpload(body: BodyInit) {
+  return fetch(`${t.url}/files/`, {
+    method: "POST",
+    headers: {
+      ...tus,
+      "upload-length": String(video.length),
+      "content-type": "application/offset+octet-stream",
+    },
+    body,
+    duplex: "half",
+  } as RequestInit);
 }
 
 function patch(url: string, offset: number, body: Uint8Array, extra: Record<string, string> = {}) {
@@ -200,15 +221,7 @@ describe("tus 1.0 protocol", () => {
 
   it("creation-with-upload stores the first bytes and answers their offset", async () => {
     const first = video.subarray(0, 70 * KiB);
-    const response = await fetch(`${t.url}/files/`, {
-      method: "POST",
-      headers: {
-        ...tus,
-        "upload-length": String(video.length),
-        "content-type": "application/offset+octet-stream",
-      },
-      body: asBody(first),
-    });
+    const response = await createWithUpload(asBody(first));
     expect(response.status).toBe(201);
     expect(response.headers.get("upload-offset")).toBe(String(first.length));
     const url = `${t.url}${response.headers.get("location")}`;
@@ -281,12 +294,7 @@ describe("tus 1.0 protocol", () => {
   });
 
   it("an upload never touched after its creation expires after the unclaimed TTL and is removed, verified", async () => {
-    await t.close();
-    t = await startTestServer({
-      defaultSegmentSize: segmentSize,
-      tusUnclaimedTtlMs: 300,
-      dataDir: t.dataDir,
-    });
+    await restartWith({ tusUnclaimedTtlMs: 300 });
     const claimed = await create(video.length);
     expect((await patch(claimed.url, 0, video.subarray(0, 10))).status).toBe(204);
     const unclaimed = await create(video.length);
@@ -309,13 +317,43 @@ describe("tus 1.0 protocol", () => {
     expect((await head(claimed.url)).status).toBe(200);
   });
 
-  it("a server with an API key wants it for tus creation too (401 without, 403 wrong), and nothing is created", async () => {
-    await t.close();
-    t = await startTestServer({
-      defaultSegmentSize: segmentSize,
-      apiKey: "k".repeat(32),
-      dataDir: t.dataDir,
+  it("the unclaimed TTL counts from the 201: storage slower than the TTL to prepare does not expire the upload first", async () => {
+    await restartWith({ tusUnclaimedTtlMs: 300 });
+    t.faults.inject("beginUpload", { kind: "delay", ms: 600 });
+    const upload = await create(video.length);
+    expect((await patch(upload.url, 0, video.subarray(0, 10))).status).toBe(204);
+    // Claimed: the full lifetime, well past the short TTL and a few sweeps.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await head(upload.url)).headers.get("upload-offset")).toBe("10");
+  });
+
+  it("a creation carrying bytes is not expired while they arrive, however long that takes", async () => {
+    await restartWith({ tusUnclaimedTtlMs: 300 });
+    const first = video.subarray(0, 70 * KiB);
+    const pieces = 10;
+    const pieceSize = Math.ceil(first.length / pieces);
+    let sent = 0;
+    // ~1 s of body: three times the unclaimed TTL, with the reaper sweeping every 50 ms.
+    const slowBody = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        controller.enqueue(first.subarray(sent, sent + pieceSize));
+        sent += pieceSize;
+        if (sent >= first.length) controller.close();
+      },
     });
+    const response = await createWithUpload(slowBody);
+    expect(response.status).toBe(201);
+    expect(response.headers.get("upload-offset")).toBe(String(first.length));
+    const url = `${t.url}${response.headers.get("location")}`;
+    // The short TTL starts at the 201: a client that PATCHes at once is in time.
+    expect((await patch(url, first.length, video.subarray(first.length, first.length + 10))).status).toBe(
+      204,
+    );
+  });
+
+  it("a server with an API key wants it for tus creation too (401 without, 403 wrong), and nothing is created", async () => {
+    await restartWith({ apiKey: "k".repeat(32) });
     const post = (authorization?: string) =>
       fetch(`${t.url}/files/`, {
         method: "POST",

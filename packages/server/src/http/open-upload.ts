@@ -22,8 +22,6 @@ export interface OpenUploadRequest {
   /** Who it counts against for the open-upload cap (see `ownerOf`). */
   owner: string;
   tus?: TusUploadFacts;
-  /** Default: the server's upload TTL. */
-  expiresInMs?: number;
 }
 
 /**
@@ -83,7 +81,7 @@ export async function openUpload(
           segmentCount: layout.segmentCount,
           storageRef,
           createdAt: now,
-          expiresAt: now + (request.expiresInMs ?? ctx.config.uploadTtlMs),
+          expiresAt: now + ctx.config.uploadTtlMs,
           owner: request.owner,
           ...(request.tus === undefined ? {} : { tus: request.tus }),
         },

@@ -17,7 +17,7 @@ import {
   parseUploadMetadata,
   requireByteCount,
 } from "./protocol.js";
-import { appendDeps, expiryHeaders } from "./tus-upload.js";
+import { appendDeps, armUnclaimedExpiry, expiryHeaders } from "./tus-upload.js";
 import { tusUploadPath } from "./upload-url.js";
 
 /**
@@ -28,7 +28,7 @@ import { tusUploadPath } from "./upload-url.js";
  * A client that goes away before the 201 reached it never learnt the URL, so nobody would
  * ever DELETE the upload (tus-js-client's `abort(true)` during creation): the server cancels
  * it itself, verified. When the close comes too late to be seen, the upload's short unclaimed
- * expiry does the same a little later.
+ * expiry, counted from the 201, does the same a little later.
  */
 export async function handleCreate(
   ctx: AppContext,
@@ -54,6 +54,7 @@ export async function handleCreate(
       : partials.reduce((sum, partial) => sum + partial.size, 0);
   if (size === 0)
     throw new InvalidRequestError("Upload-Length must be at least 1: an empty file is not a video");
+  // The full upload lifetime while this request runs; the short unclaimed one from the 201 on.
   const { record, token } = await openUpload(ctx, cap, {
     filename: (metadata.get("filename") ?? metadata.get("name") ?? "upload").slice(0, 255),
     size,
@@ -73,7 +74,6 @@ export async function handleCreate(
                 : { kind: "final", parts: (partials ?? []).map((partial) => partial.id) },
           }),
     },
-    expiresInMs: Math.min(ctx.config.tusUnclaimedTtlMs, ctx.config.uploadTtlMs),
   });
   request.log.info({ uploadId: record.id, size, concat: concat?.kind }, "tus upload created");
   cancelIfAbandoned(ctx, reply, record.id);
@@ -90,6 +90,7 @@ export async function handleCreate(
       current = (await ctx.repository.getUpload(record.id, signal)) ?? record;
       if (offset === size) current = await finishIfComplete(ctx, current, signal);
     }
+    if (current.state === "uploading") current = await armUnclaimedExpiry(ctx, current, signal);
     return reply
       .code(201)
       .headers({

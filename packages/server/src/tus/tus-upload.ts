@@ -23,8 +23,29 @@ export async function loadTusUpload(
 }
 
 /**
+ * The short expiry of an upload nobody has touched yet, counted from now, as its URL is handed
+ * out. Until then the creation request holds the upload, however long it takes (storage slow
+ * to prepare, a creation carrying a long body, a final upload being joined): a client that
+ * goes away meanwhile has it cancelled at once, and only one that got the URL can claim it.
+ */
+export async function armUnclaimedExpiry(
+  ctx: AppContext,
+  record: UploadRecord,
+  signal: AbortSignal,
+): Promise<UploadRecord> {
+  const expiresAt = Math.min(
+    Date.now() + ctx.config.tusUnclaimedTtlMs,
+    record.createdAt + ctx.config.uploadTtlMs,
+  );
+  await ctx.repository.patchUpload(record.id, { expiresAt }, signal);
+  return { ...record, expiresAt };
+}
+
+/**
  * A touch (HEAD, PATCH) proves the client knows the URL: the short expiry of an unclaimed
- * upload grows to the full upload lifetime. One write, the first time only.
+ * upload grows to the full upload lifetime. One write, the first time only. A touch that comes
+ * after the short expiry but before the reaper took the upload claims it too: its bytes are
+ * either kept for the full lifetime or refused with the cancel, never taken and then expired.
  */
 export async function claimTusUpload(
   ctx: AppContext,
@@ -32,8 +53,7 @@ export async function claimTusUpload(
   signal: AbortSignal,
 ): Promise<UploadRecord> {
   const full = record.createdAt + ctx.config.uploadTtlMs;
-  if (record.state !== "uploading" || record.expiresAt >= full || Date.now() >= record.expiresAt)
-    return record;
+  if (record.state !== "uploading" || record.expiresAt >= full) return record;
   await ctx.repository.patchUpload(record.id, { expiresAt: full }, signal);
   return { ...record, expiresAt: full };
 }
