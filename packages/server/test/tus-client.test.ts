@@ -23,7 +23,7 @@ const setups: TusSetup[] = [
     segmentSize: 256 * KiB,
     abortRuns: 20,
     async start() {
-      const t = await startTestServer({ defaultSegmentSize: 256 * KiB, tusUnclaimedTtlMs: 1500 });
+      const t = await startTestServer({ defaultSegmentSize: 256 * KiB, tusUnclaimedTtlMs: 3000 });
       return {
         t,
         stored: () => leftovers(t.dataDir),
@@ -41,7 +41,7 @@ const setups: TusSetup[] = [
     async start() {
       const production: ProductionTestServer = await startProductionTestServer("tus", {
         defaultSegmentSize: 5 * MiB,
-        tusUnclaimedTtlMs: 1500,
+        tusUnclaimedTtlMs: 3000,
       });
       return {
         t: production.server,
