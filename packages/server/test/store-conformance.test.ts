@@ -513,3 +513,85 @@ describe("S3Store against Swift: a part that lands after AbortMultipartUpload", 
     );
   });
 });
+
+describe("S3Store against Swift: the video's SHA-256 from the bytes that streamed through", () => {
+  let t: Awaited<ReturnType<typeof s3Store>>;
+  /** Every GetObject the store sent: its Range, or "whole" for a read of the whole object. */
+  const gets: string[] = [];
+
+  beforeAll(async () => {
+    t = await s3Store();
+    t.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "GetObjectCommand") {
+          gets.push((args.input as { Range?: string }).Range ?? "whole");
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Chunks that give other writes a turn between them, so concurrent writes interleave. */
+  async function* slowChunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunksOf(bytes, 256 * KiB)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield chunk;
+    }
+  }
+
+  const write = (store: S3Store, upload: UploadHandle, index: number, bytes: Buffer) =>
+    store.writeSegment(
+      upload,
+      { index, size: bytes.length, sha256: sha256Of(bytes) },
+      slowChunksOf(bytes),
+      never,
+    );
+
+  it("segments written at once, out of order: complete needs no read of the whole object", async () => {
+    const store = t.store as S3Store;
+    const id = newId();
+    const upload = { id, storageRef: await store.beginUpload(id, "video/mp4", never) };
+    const segments = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(3000)];
+    const stored = await Promise.all(
+      [3, 2, 1, 0].map((index) => write(store, upload, index, segments[index] as Buffer)),
+    );
+    gets.length = 0;
+    const whole = Buffer.concat(segments);
+    const video = await store.assemble(upload, stored, newId(), never);
+    expect(video).toMatchObject({ size: whole.length, sha256: sha256Of(whole) });
+    expect(Buffer.from(video.head ?? []).equals(whole.subarray(0, 4096))).toBe(true);
+    expect(gets).not.toContain("whole");
+    expect(sha256Of(await collect(await store.readVideo(video.key, undefined, never)))).toBe(sha256Of(whole));
+    await store.deleteVideo(video.key, never);
+  });
+
+  it("a segment that went through another instance: complete reads the object back, and its hash is right", async () => {
+    const store = t.store as S3Store;
+    const other = new S3Store({
+      bucket: t.bucket,
+      endpoint: t.s3.endpoint,
+      region: t.s3.region,
+      credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey },
+    });
+    const id = newId();
+    const upload = { id, storageRef: await store.beginUpload(id, "video/mp4", never) };
+    const segments = [randomBytes(5 * MiB), randomBytes(2000)];
+    // As the database records them (this store does not know the other one's part).
+    const stored = [
+      await write(other, upload, 0, segments[0] as Buffer),
+      await write(store, upload, 1, segments[1] as Buffer),
+    ];
+    gets.length = 0;
+    const whole = Buffer.concat(segments);
+    const video = await store.assemble(upload, stored, newId(), never);
+    expect(video).toMatchObject({ size: whole.length, sha256: sha256Of(whole) });
+    expect(gets).toContain("whole");
+    await store.deleteVideo(video.key, never);
+    other.client.destroy();
+  });
+});

@@ -95,13 +95,7 @@ export class OrderedSegmentHasher {
     const state = this.#uploads.get(uploadId);
     if (state === undefined) return undefined;
     await state.running;
-    const { hashed } = state;
-    if (hashed.length === 0 || hashed.length > segments.length) return undefined;
-    for (const [position, sha256] of hashed.entries()) {
-      const segment = segments[position];
-      if (segment?.index !== position || segment.sha256 !== sha256) return undefined;
-    }
-    return { hash: state.hash.copy(), bytes: state.bytes, count: hashed.length };
+    return hashedPrefixOf(state, segments);
   }
 
   #stateOf(uploadId: string): UploadState {
@@ -166,6 +160,23 @@ export class OrderedSegmentHasher {
       state.hashed.push(sha256);
     }
   }
+}
+
+/**
+ * A copy of `state.hash` if the segments it was fed (`hashed`, by index from 0) are the first
+ * of `segments` (ordered by index) with the same SHA-256 each; undefined otherwise.
+ */
+export function hashedPrefixOf(
+  state: { hash: Hash; bytes: number; hashed: readonly string[] },
+  segments: readonly { index: number; sha256: string }[],
+): HashedPrefix | undefined {
+  const { hashed } = state;
+  if (hashed.length === 0 || hashed.length > segments.length) return undefined;
+  for (const [position, sha256] of hashed.entries()) {
+    const segment = segments[position];
+    if (segment?.index !== position || segment.sha256 !== sha256) return undefined;
+  }
+  return { hash: state.hash.copy(), bytes: state.bytes, count: hashed.length };
 }
 
 function startOver(state: UploadState): void {

@@ -1,4 +1,4 @@
-import { isCleancutError } from "@cleancut/core";
+import { isCleancutError, StorageUnavailableError } from "@cleancut/core";
 import { backoffDelay, sleep } from "../cancel/backoff.js";
 import { hashingCounter } from "./hashing-counter.js";
 
@@ -34,4 +34,33 @@ export async function hashStoredObject(
       await sleep(backoffDelay({ baseMs: 100, maxMs: 1_000 }, attempt), signal);
     }
   }
+}
+
+/**
+ * For a joined object whose SHA-256 was hashed from the bytes on their way in
+ * (`StreamedVideoHasher`): its length as S3 reports it, and its first `headBytes` bytes for
+ * the video check, in two small requests where reading it back would move every byte again.
+ */
+export async function checkStreamedObject(
+  object: {
+    size: () => Promise<number | undefined>;
+    readHead: (bytes: number) => Promise<AsyncIterable<Uint8Array>>;
+  },
+  key: string,
+  size: number,
+  sha256: string,
+  headBytes: number,
+): Promise<{ sha256: string; head: Buffer }> {
+  const [stored, head] = await Promise.all([
+    object.size(),
+    object.readHead(Math.min(size, headBytes)).then(async (body) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    }),
+  ]);
+  if (stored !== size) {
+    throw new StorageUnavailableError(`the joined object ${key} holds ${stored ?? "no"} bytes, not ${size}`);
+  }
+  return { sha256, head };
 }

@@ -34,7 +34,7 @@ import { assertValidId } from "../ids.js";
 import { createS3Client } from "./s3-client.js";
 import { allSettledOrThrow, callS3, errorName, isUploadGone, mapS3Error, s3Failure } from "./s3-errors.js";
 import { S3MultipartRequests } from "./s3-multipart.js";
-import { hashStoredObject } from "./s3-object-hash.js";
+import { checkStreamedObject, hashStoredObject } from "./s3-object-hash.js";
 import { uploadCheckedPart } from "./s3-part-upload.js";
 import { getPartialSegment, partialSegmentKey, putPartialSegment } from "./s3-partial-segment.js";
 import { presignGetUrl } from "./s3-presign-get.js";
@@ -42,6 +42,7 @@ import { presignPartUpload } from "./s3-presign-part.js";
 import type { S3StoreOptions } from "./s3-store-options.js";
 import { listS3StoredEntries } from "./s3-stored-entries.js";
 import { WrittenParts } from "./s3-written-parts.js";
+import { type SegmentTap, StreamedVideoHasher } from "./streamed-video-hasher.js";
 
 /** As many first bytes as `inspectVideo` reads: `assemble` hands them back for the container check. */
 const keptHeadBytes = 4096;
@@ -108,6 +109,8 @@ export class S3Store implements SegmentStore, VideoStore {
   readonly #discard: { rounds: number; backoff: BackoffPolicy };
   /** Parts this process wrote: the source of their SHA-256. */
   readonly #written = new WrittenParts();
+  /** The videos' SHA-256 from the bytes of the segments this server streamed to S3 (proxied mode). */
+  readonly #videoHashes = new StreamedVideoHasher();
   /** Keys whose `assemble` returned here: the completed video, kept by `discardUpload`. */
   readonly #assembled = new Set<string>();
   readonly #requests: S3MultipartRequests;
@@ -164,15 +167,22 @@ export class S3Store implements SegmentStore, VideoStore {
       throw new InvalidSegmentSizeError(`segment ${write.index} is larger than S3's 5 GiB part limit`);
     }
     const key = this.objectKey(upload.id);
-    const { etag, sha256 } = await uploadCheckedPart(
-      this.client,
-      { bucket: this.bucket, key, uploadId: upload.storageRef },
-      write,
-      body,
-      signal,
-    );
-    this.#written.remember(upload.id, write.index, { size: write.size, etag, sha256 });
-    return { index: write.index, size: write.size, sha256 };
+    const tap = this.#videoHashes.tap(upload.id, write.index);
+    try {
+      const { etag, sha256 } = await uploadCheckedPart(
+        this.client,
+        { bucket: this.bucket, key, uploadId: upload.storageRef },
+        write,
+        tapped(body, tap),
+        signal,
+      );
+      this.#written.remember(upload.id, write.index, { size: write.size, etag, sha256 });
+      tap.stored(sha256);
+      return { index: write.index, size: write.size, sha256 };
+    } catch (error) {
+      tap.failed();
+      throw error;
+    }
   }
 
   /** Direct uploads: see `presignPartUpload` for what the URL can and cannot do. */
@@ -328,6 +338,7 @@ export class S3Store implements SegmentStore, VideoStore {
       listed = others;
       if (!left && others.length === 0 && !partialLeft) {
         this.#written.forget(upload.id);
+        this.#videoHashes.forget(upload.id);
         return;
       }
       if (round >= this.#discard.rounds) {
@@ -399,18 +410,33 @@ export class S3Store implements SegmentStore, VideoStore {
       if (isUploadGone(error) && !signal.aborted) throw gone();
       throw s3Failure(error, signal, `completing the multipart upload of ${key}`);
     }
-    // S3 knows no SHA-256 of the whole: read the joined object back once and hash it, which
+    // S3 knows no SHA-256 of the whole. When every segment streamed through this server, it
+    // was hashed on the way; otherwise read the joined object back once and hash it, which
     // also proves its length. (If this fails the object stays: a cancel's discardUpload
     // removes it; it is only kept once `assemble` has returned.)
-    const { sha256, head } = await hashStoredObject(
-      () => this.readVideo(key, undefined, signal),
-      key,
-      total,
-      signal,
-      keptHeadBytes,
-    );
+    const streamed = this.#videoHashes.prefix(upload.id, ordered);
+    const { sha256, head } =
+      streamed?.count === ordered.length
+        ? await checkStreamedObject(
+            {
+              size: () => this.#requests.headObject(key, signal),
+              readHead: (bytes) => this.readVideo(key, { start: 0, end: bytes - 1 }, signal),
+            },
+            key,
+            total,
+            streamed.hash.digest("hex"),
+            keptHeadBytes,
+          )
+        : await hashStoredObject(
+            () => this.readVideo(key, undefined, signal),
+            key,
+            total,
+            signal,
+            keptHeadBytes,
+          );
     this.#assembled.add(key);
     this.#written.forget(upload.id);
+    this.#videoHashes.forget(upload.id);
     return { key, size: total, sha256, head };
   }
 
@@ -484,5 +510,13 @@ export class S3Store implements SegmentStore, VideoStore {
     if (!Number.isInteger(index) || index < 0 || index >= this.segmentSizeLimits.maxSegments) {
       throw new InvalidSegmentIndexError(`segment index ${index} is outside S3's 10,000 parts`);
     }
+  }
+}
+
+/** `body`, with every chunk also offered to the video's hash on its way through. */
+async function* tapped(body: AsyncIterable<Uint8Array>, tap: SegmentTap): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    tap.push(chunk);
+    yield chunk;
   }
 }
