@@ -127,8 +127,13 @@ export interface SegmentStore {
   /** Everything storage still holds for the upload, temp and partial objects included. Empty means gone. */
   listRemnants(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]>;
 
-  /** Removes whatever else is left of the upload (temp files, its folder, a multipart upload). Idempotent. */
-  discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void>;
+  /**
+   * Removes whatever else is left of the upload (temp files, its folder, a multipart upload).
+   * Idempotent. A store that lists what is left after its own deletes (S3 must, since parts
+   * in flight can land after an abort) resolves with that listing, made as `listRemnants`
+   * makes it, so a cleanup need not list again; one that does not resolves with undefined.
+   */
+  discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[] | undefined>;
 
   /**
    * Optional capability (S3): a URL to PUT segment `index` (exactly `size` bytes) straight to

@@ -267,10 +267,11 @@ describe("several instances sharing PostgreSQL and one bucket", () => {
       expect(report).toMatchObject({ verified: true, reason: "expired", attempts: 1, deletedSegments: 1 });
       await expectNothingInBucket(upload.id);
     }
-    // One cleanup per upload across all four instances: one listing, one discard, one verifying listing.
+    // One cleanup per upload across all four instances: one listing, one discard, whose own
+    // listing after its deletes is the verification (S3), so no second one.
     expect(sum("listSegments") - listsBefore).toBe(uploads.length);
     expect(sum("discardUpload") - discardsBefore).toBe(uploads.length);
-    expect(sum("listRemnants") - verificationsBefore).toBe(uploads.length);
+    expect(sum("listRemnants") - verificationsBefore).toBe(0);
   });
 
   it("a sweep is skipped while another instance holds the sweep lock", async () => {

@@ -90,7 +90,11 @@ export async function purgeCompletedUpload(
   return { deletedSegments: 0, deletedBytes: 0, failures, remnants };
 }
 
-/** The end of every purge: remove what is left of the upload, then list storage anew. */
+/**
+ * The end of every purge: remove what is left of the upload, then list storage anew (or take
+ * the listing the store's discard made after its own deletes: S3's, which saves a cancel one
+ * more round of requests).
+ */
 async function discardThenList(
   store: SegmentStore,
   upload: UploadHandle,
@@ -98,9 +102,11 @@ async function discardThenList(
   failures: CleanupFailure[],
   signal: AbortSignal,
 ): Promise<Remnant[] | undefined> {
-  await retrying(() => store.discardUpload(upload, signal)).catch((error: unknown) => {
+  const listed = await retrying(() => store.discardUpload(upload, signal)).catch((error: unknown) => {
     failures.push(failureOf("upload container", error));
+    return undefined;
   });
+  if (listed !== undefined) return listed;
   return retrying(() => store.listRemnants(upload, signal)).catch((error: unknown) => {
     failures.push(failureOf("verification listing", error));
     return undefined;

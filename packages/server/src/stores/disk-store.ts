@@ -250,7 +250,7 @@ export class DiskStore implements SegmentStore, VideoStore {
     return remnants;
   }
 
-  async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void> {
+  async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<undefined> {
     signal.throwIfAborted();
     await this.#videoHashes.forget(upload.id);
     const dir = this.uploadDir(upload.id);
@@ -258,7 +258,7 @@ export class DiskStore implements SegmentStore, VideoStore {
       if (notFound(error)) return undefined;
       throw error;
     });
-    if (names === undefined) return;
+    if (names === undefined) return undefined;
     for (const name of names) {
       if (parseSegmentFileName(name) === undefined)
         await rm(join(dir, name), { force: true, recursive: true });
@@ -269,6 +269,7 @@ export class DiskStore implements SegmentStore, VideoStore {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTEMPTY") throw error;
     });
+    return undefined;
   }
 
   /**

@@ -127,7 +127,7 @@ export class FaultInjectingStore implements SegmentStore, VideoStore {
     await this.#gate("listRemnants", signal);
     return this.inner.listRemnants(upload, signal);
   }
-  async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void> {
+  async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[] | undefined> {
     await this.#gate("discardUpload", signal);
     return this.inner.discardUpload(upload, signal);
   }

@@ -299,7 +299,7 @@ export class S3Store implements SegmentStore, VideoStore {
     return remnants;
   }
 
-  async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<void> {
+  async discardUpload(upload: UploadHandle, signal: AbortSignal): Promise<Remnant[]> {
     const key = this.objectKey(upload.id);
     const partialKey = this.#partialObject(upload.id).key;
     // Completed by this process's `assemble`: the object is the video and its parts are the
@@ -326,20 +326,22 @@ export class S3Store implements SegmentStore, VideoStore {
         completed ? undefined : this.#requests.deleteObject(key, signal),
         partialLeft ? this.#requests.deleteObject(partialKey, signal) : undefined,
       ]);
-      // Verify: parts in flight may land after an abort and keep the upload alive, and a
-      // partial segment being saved may land after its delete.
-      const [parts, others, partial] = await allSettledOrThrow([
+      // Verify: parts in flight may land after an abort and keep the upload alive, a
+      // partial segment being saved may land after its delete, and a racing complete may make
+      // the object after it. The same listings as `listRemnants`, so the cleanup uses this one.
+      const [parts, others, partial, object] = await allSettledOrThrow([
         completed ? undefined : this.#requests.listParts(key, upload.storageRef, signal),
         early ?? this.#requests.listUploads(key, signal),
         this.#requests.headObject(partialKey, signal),
+        completed ? undefined : this.#requests.headObject(key, signal),
       ]);
       const left = parts !== undefined;
       partialLeft = partial !== undefined;
       listed = others;
-      if (!left && others.length === 0 && !partialLeft) {
+      if (!left && others.length === 0 && !partialLeft && object === undefined) {
         this.#written.forget(upload.id);
         this.#videoHashes.forget(upload.id);
-        return;
+        return [];
       }
       if (round >= this.#discard.rounds) {
         throw new StorageUnavailableError(
@@ -348,6 +350,7 @@ export class S3Store implements SegmentStore, VideoStore {
             details: {
               uploads: [...(left ? [upload.storageRef] : []), ...others],
               ...(partialLeft ? { partialSegment: partialKey } : {}),
+              ...(object === undefined ? {} : { object: key }),
             },
           },
         );
