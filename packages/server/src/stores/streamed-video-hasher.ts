@@ -45,8 +45,9 @@ const noTap: SegmentTap = { push() {}, stored() {}, failed() {} };
  * that cannot be read back cheaply (S3: reading the joined object back to hash it costs as
  * much as writing it, and the client waits for it at `complete`). Segments arrive out of
  * order, a few at once: the one that is next in order feeds the hash as it streams; one
- * ahead of it keeps a copy of its bytes until its turn (bounded by `maxBufferedBytes` over
- * all uploads, past which that upload is given up on). A write that fails is taken back out.
+ * ahead of it keeps a copy of its bytes until its turn (bounded per upload and over all
+ * uploads; an upload that would pass either bound is given up on). A write that fails is
+ * taken back out.
  * `prefix` then answers only when every segment being joined was hashed with exactly the
  * bytes stored; otherwise (a restart, another instance took some writes, a budget overrun)
  * the caller hashes the stored video as before.
@@ -68,7 +69,7 @@ export class StreamedVideoHasher {
     private readonly maxUploads = 512,
   ) {}
 
-  /** Buffered bytes over all uploads now (for tests and metrics). */
+  /** Bytes held for writes ahead of the order, over all uploads (the tests check it returns to 0). */
   get bufferedBytes(): number {
     return this.#buffered;
   }
