@@ -66,6 +66,15 @@ describe("the page, in Chromium, against a real server", () => {
     const played = await page.evaluate(async () => {
       const element = document.getElementById("result") as HTMLVideoElement;
       element.muted = true;
+      // The element was just given its src: its duration is NaN until the metadata arrived.
+      if (element.readyState < HTMLMediaElement.HAVE_METADATA) {
+        await new Promise((resolve, reject) => {
+          element.addEventListener("loadedmetadata", resolve, { once: true });
+          element.addEventListener("error", () => reject(new Error(`video error ${element.error?.code}`)), {
+            once: true,
+          });
+        });
+      }
       element.currentTime = element.duration - 0.5;
       await element.play();
       await new Promise((resolve) => element.addEventListener("ended", resolve, { once: true }));
