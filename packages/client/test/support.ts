@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, renameSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, expect } from "vitest";
 import { leftovers } from "../../server/test/support/harness.js";
 import type { HttpRequest, HttpResponse, HttpTransport, Upload } from "../src/node/index.js";
 import { UndiciTransport } from "../src/node/index.js";
@@ -24,9 +24,16 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** Folders made by `randomFile` in this test file, removed once its tests ran. */
+const randomFileDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(randomFileDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 /** Random bytes written to a temp file (cancel tests: they never complete, so no video is needed). */
 export async function randomFile(size: number): Promise<{ path: string; bytes: Buffer }> {
   const dir = await mkdtemp(join(tmpdir(), "cleancut-client-"));
+  randomFileDirs.push(dir);
   const bytes = randomBytes(size);
   const path = join(dir, "random.mp4");
   await writeFile(path, bytes);
