@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpload, FileJournal, NodeFileSource, resumeCancels } from "../src/node/index.js";
@@ -11,6 +10,7 @@ import {
   segmentSize,
   startTestServer,
   type TestServer,
+  tempDir,
   waitForEvent,
   waitUntil,
 } from "./support.js";
@@ -26,7 +26,7 @@ afterEach(async () => {
 
 describe("FileJournal", () => {
   it("persists entries across instances and writes atomically (no temp file left)", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "cleancut-journal-"));
+    const dir = await tempDir("cleancut-journal");
     const path = join(dir, "nested", "journal.json");
     const journal = new FileJournal(path);
     const entry = (id: string) => ({
@@ -40,7 +40,6 @@ describe("FileJournal", () => {
     expect((await new FileJournal(path).list()).map((e) => e.id).sort()).toEqual(["a", "c"]);
     expect(JSON.parse(await readFile(path, "utf8"))).toHaveLength(2);
     expect(await readdir(join(dir, "nested"))).toEqual(["journal.json"]);
-    await removeDir(dir);
   });
 
   it("an absent file is an empty journal", async () => {
@@ -53,7 +52,7 @@ describe("server down at cancel time", () => {
     t = await startTestServer();
     const port = Number(new URL(t.url).port);
     const dataDir = t.dataDir;
-    const journalDir = await mkdtemp(join(tmpdir(), "cleancut-journal-"));
+    const journalDir = await tempDir("cleancut-journal");
     const journal = new FileJournal(join(journalDir, "cancels.json"));
     const { path } = await randomFile(8 * segmentSize);
     const upload = createUpload(await NodeFileSource.open(path), {
@@ -93,12 +92,11 @@ describe("server down at cancel time", () => {
     expect(first?.ok && first.report).toMatchObject({ verified: true, outcome: "verified" });
     expect(await journal.list()).toEqual([]);
     await expectFullyCleaned(upload, dataDir);
-    await removeDir(journalDir);
   });
 
   it("a journaled cancel for an upload the server no longer knows is finished as already_gone", async () => {
     t = await startTestServer();
-    const journal = new FileJournal(join(await mkdtemp(join(tmpdir(), "cleancut-journal-")), "j.json"));
+    const journal = new FileJournal(join(await tempDir("cleancut-journal"), "j.json"));
     await journal.add({
       endpoint: t.url,
       id: "AAAAAAAAAAAAAAAAAAAAAA",

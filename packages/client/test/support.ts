@@ -24,16 +24,22 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Folders made by `randomFile` in this test file, removed once its tests ran. */
-const randomFileDirs: string[] = [];
+/** Folders made by `tempDir` in this test file, removed once its tests ran. */
+const tempDirs: string[] = [];
 afterAll(async () => {
-  await Promise.all(randomFileDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
+
+/** A new folder under the system's temp folder, removed after the test file's last test. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
 
 /** Random bytes written to a temp file (cancel tests: they never complete, so no video is needed). */
 export async function randomFile(size: number): Promise<{ path: string; bytes: Buffer }> {
-  const dir = await mkdtemp(join(tmpdir(), "cleancut-client-"));
-  randomFileDirs.push(dir);
+  const dir = await tempDir("cleancut-client");
   const bytes = randomBytes(size);
   const path = join(dir, "random.mp4");
   await writeFile(path, bytes);
