@@ -51,6 +51,31 @@ async function create(
   return { url: `${t.url}${location}`, id, token };
 }
 
+/** The test video as two partial uploads with all their bytes (cut off a segment boundary): their URLs. */
+async function videoInTwoPartials(): Promise<string[]> {
+  const cut = 100 * KiB + 3;
+  const urls: string[] = [];
+  for (const part of [video.subarray(0, cut), video.subarray(cut)]) {
+    const upload = await create(part.length, { "upload-concat": "partial" });
+    expect((await patch(upload.url, 0, part)).status).toBe(204);
+    urls.push(upload.url);
+  }
+  return urls;
+}
+
+/** The final upload of a concatenation of `urls`. */
+function createFinal(urls: string[], signal?: AbortSignal) {
+  return fetch(`${t.url}/files/`, {
+    method: "POST",
+    headers: {
+      ...tus,
+      "upload-concat": `final;${urls.join(" ")}`,
+      "upload-metadata": `filename ${b64("joined.mp4")}`,
+    },
+    ...(signal === undefined ? {} : { signal }),
+  });
+}
+
 /** creation-with-upload of the whole video, with `body` as its first bytes (streamed if a stream). */
 function createWithUpload(body: BodyInit) {
   return fetch(`${t.url}/files/`, {
@@ -231,23 +256,9 @@ describe("tus 1.0 protocol", () => {
   });
 
   it("concatenates partial uploads into a final one, byte-identical; the partials' storage is removed, verified", async () => {
-    const cut = 100 * KiB + 3;
-    const parts = [video.subarray(0, cut), video.subarray(cut)];
-    const urls: string[] = [];
-    for (const part of parts) {
-      const upload = await create(part.length, { "upload-concat": "partial" });
-      expect((await patch(upload.url, 0, part)).status).toBe(204);
-      urls.push(upload.url);
-    }
+    const urls = await videoInTwoPartials();
     expect((await head(urls[0] as string)).headers.get("upload-concat")).toBe("partial");
-    const response = await fetch(`${t.url}/files/`, {
-      method: "POST",
-      headers: {
-        ...tus,
-        "upload-concat": `final;${urls.join(" ")}`,
-        "upload-metadata": `filename ${b64("joined.mp4")}`,
-      },
-    });
+    const response = await createFinal(urls);
     expect(response.status).toBe(201);
     const final = `${t.url}${response.headers.get("location")}`;
     const finalHead = await head(final);
@@ -271,6 +282,27 @@ describe("tus 1.0 protocol", () => {
     expect((await head(urls[0] as string)).status).toBe(410);
     expect((await fetch(final, { method: "DELETE", headers: tus })).status).toBe(204);
     expect(await leftovers(t.dataDir)).toEqual([]);
+  });
+
+  it("a final whose client goes away after its video was made, before the 201: the video is deleted too", async () => {
+    const urls = await videoInTwoPartials();
+    // The partials' removal after the join holds the 201 back: the window where the final's
+    // video exists and its URL has not reached the client.
+    t.faults.inject("discardUpload", { kind: "delay", ms: 1500 });
+    const client = new AbortController();
+    const creation = createFinal(urls, client.signal).catch(() => undefined);
+    const signal = new AbortController().signal;
+    await expect
+      .poll(async () => (await t.server.repository.countUploadsByState(signal)).completed, {
+        timeout: 10_000,
+        interval: 10,
+      })
+      .toBe(1);
+    expect((await leftovers(t.dataDir)).some((name) => name.includes("/videos/"))).toBe(true);
+    client.abort();
+    await creation;
+    // Nobody holds the final's URL: the server deletes its video itself, and the partials go as well.
+    await expect.poll(() => leftovers(t.dataDir), { timeout: 10_000 }).toEqual([]);
   });
 
   it("a final naming an unfinished partial is 400 concatenation_invalid", async () => {

@@ -17,6 +17,7 @@ import {
   parseUploadMetadata,
   requireByteCount,
 } from "./protocol.js";
+import { terminateUpload } from "./terminate-upload.js";
 import { appendDeps, armUnclaimedExpiry, expiryHeaders } from "./tus-upload.js";
 import { tusUploadPath } from "./upload-url.js";
 
@@ -76,7 +77,7 @@ export async function handleCreate(
     },
   });
   request.log.info({ uploadId: record.id, size, concat: concat?.kind }, "tus upload created");
-  cancelIfAbandoned(ctx, reply, record.id);
+  cancelIfAbandoned(ctx, reply, record);
   try {
     let offset = 0;
     let current: UploadRecord = record;
@@ -125,11 +126,19 @@ async function withFirstBytes(
   });
 }
 
-function cancelIfAbandoned(ctx: AppContext, reply: FastifyReply, id: string): void {
+/**
+ * Once the request's connection closes without the 201 written, the upload is terminated: cancelled,
+ * or its video deleted if it completed in this request (a final upload, or a creation whose
+ * body held every byte).
+ */
+function cancelIfAbandoned(ctx: AppContext, reply: FastifyReply, record: UploadRecord): void {
   const cancel = () => {
     if (reply.raw.writableFinished) return;
-    ctx.cancels.cancel(id, "client").catch((error: unknown) => {
-      reply.log.warn({ uploadId: id, err: error }, "could not cancel an upload whose creator went away");
+    terminateUpload(ctx, record).catch((error: unknown) => {
+      reply.log.warn(
+        { uploadId: record.id, err: error },
+        "could not remove an upload whose creator went away",
+      );
     });
   };
   if (reply.raw.destroyed) cancel();

@@ -1,9 +1,8 @@
-import type { UploadRecord } from "@cleancut/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../http/context.js";
 import { requestSignal } from "../http/request-signal.js";
-import { neverAborts } from "../never-aborts.js";
 import { assertTusVersion } from "./protocol.js";
+import { terminateUpload } from "./terminate-upload.js";
 import { loadTusUpload } from "./tus-upload.js";
 
 /**
@@ -24,22 +23,9 @@ export async function handleTerminate(
   const concat = record.tus?.concat;
   const parts = concat?.kind === "final" ? concat.parts : [];
   const [report] = await Promise.all([
-    terminate(ctx, record),
+    terminateUpload(ctx, record),
     ...parts.map((id) => ctx.cancels.cancel(id, "client").catch(() => undefined)),
   ]);
   if (report === undefined || report.verified) return reply.code(204).send();
   return reply.code(202).send(report);
-}
-
-async function terminate(ctx: AppContext, record: UploadRecord) {
-  if (record.state !== "completed") return ctx.cancels.cancel(record.id, "client");
-  // Not tied to the request: a half-done delete would leave the video without its record.
-  if (record.videoId !== undefined) {
-    const video = await ctx.repository.getVideo(record.videoId, neverAborts);
-    if (video !== undefined) {
-      await ctx.videos.deleteVideo(video.storageKey, neverAborts);
-      await ctx.repository.deleteVideo(video.videoId, neverAborts);
-    }
-  }
-  return undefined;
 }
