@@ -29,6 +29,33 @@ describe("POST /v1/uploads", () => {
     expect(Date.parse(response.body.expiresAt)).toBeGreaterThan(Date.now());
   });
 
+  it("a client that goes away before the 201 reached it: the server cancels what it made, verified", async () => {
+    const signal = new AbortController().signal;
+    const before = await t.server.repository.countUploadsByState(signal);
+    const callsBefore = t.faults.calls("beginUpload");
+    t.faults.inject("beginUpload", { kind: "delay", ms: 500 });
+    try {
+      const client = new AbortController();
+      const creation = fetch(`${t.url}/v1/uploads`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ filename: "a.mp4", size: 200 * KiB, contentType: "video/mp4" }),
+        signal: client.signal,
+      }).catch(() => undefined);
+      // Gone while the server prepares storage for it: the upload exists, its 201 not yet.
+      await expect.poll(() => t.faults.calls("beginUpload"), { interval: 5 }).toBe(callsBefore + 1);
+      client.abort();
+      await creation;
+    } finally {
+      t.faults.clear();
+    }
+    // Nobody learnt its id: no upload may stay open, waiting for its expiry.
+    await expect
+      .poll(async () => (await t.server.repository.countUploadsByState(signal)).cancelled, { timeout: 5000 })
+      .toBe(before.cancelled + 1);
+    expect((await t.server.repository.countUploadsByState(signal)).uploading).toBe(before.uploading);
+  });
+
   it("defaults to 8 MiB segments", async () => {
     const created = await api.create(20 * 1024 * KiB);
     expect(created).toMatchObject({ segmentSize: 8 * 1024 * KiB, segmentCount: 3 });

@@ -4,6 +4,7 @@ import { requireApiKey } from "../http/auth.js";
 import type { AppContext } from "../http/context.js";
 import { openUpload, ownerOf } from "../http/open-upload.js";
 import type { OpenUploadCap } from "../http/open-upload-cap.js";
+import { removeIfAbandoned } from "../http/remove-if-abandoned.js";
 import { requestSignal } from "../http/request-signal.js";
 import { appendBytes } from "./append-bytes.js";
 import { concatenateInto, finishedPartials } from "./concatenate.js";
@@ -17,7 +18,6 @@ import {
   parseUploadMetadata,
   requireByteCount,
 } from "./protocol.js";
-import { terminateUpload } from "./terminate-upload.js";
 import { appendDeps, armUnclaimedExpiry, expiryHeaders } from "./tus-upload.js";
 import { tusUploadPath } from "./upload-url.js";
 
@@ -77,7 +77,7 @@ export async function handleCreate(
     },
   });
   request.log.info({ uploadId: record.id, size, concat: concat?.kind }, "tus upload created");
-  cancelIfAbandoned(ctx, reply, record);
+  removeIfAbandoned(ctx, reply, record);
   try {
     let offset = 0;
     let current: UploadRecord = record;
@@ -124,23 +124,4 @@ async function withFirstBytes(
     const position = await tusPosition(ctx.repository, record, opSignal);
     return appendBytes(appendDeps(ctx), record, position, request.raw, checksum, opSignal);
   });
-}
-
-/**
- * Once the request's connection closes without the 201 written, the upload is terminated: cancelled,
- * or its video deleted if it completed in this request (a final upload, or a creation whose
- * body held every byte).
- */
-function cancelIfAbandoned(ctx: AppContext, reply: FastifyReply, record: UploadRecord): void {
-  const cancel = () => {
-    if (reply.raw.writableFinished) return;
-    terminateUpload(ctx, record).catch((error: unknown) => {
-      reply.log.warn(
-        { uploadId: record.id, err: error },
-        "could not remove an upload whose creator went away",
-      );
-    });
-  };
-  if (reply.raw.destroyed) cancel();
-  else reply.raw.once("close", cancel);
 }

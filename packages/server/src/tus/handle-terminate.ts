@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../http/context.js";
 import { requestSignal } from "../http/request-signal.js";
+import { terminateUpload } from "../http/terminate-upload.js";
 import { assertTusVersion } from "./protocol.js";
-import { terminateUpload } from "./terminate-upload.js";
 import { loadTusUpload } from "./tus-upload.js";
 
 /**

@@ -8,6 +8,7 @@ import { requireApiKey } from "../auth.js";
 import type { AppContext } from "../context.js";
 import { openUpload, ownerOf } from "../open-upload.js";
 import { OpenUploadCap } from "../open-upload-cap.js";
+import { removeIfAbandoned } from "../remove-if-abandoned.js";
 import { errorResponses } from "../schemas.js";
 
 export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): void {
@@ -76,6 +77,7 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
       });
       const id = record.id;
       request.log.info({ uploadId: id, size, segmentCount: record.segmentCount, mode }, "upload created");
+      removeIfAbandoned(ctx, reply, record);
       const body: CreateUploadResponse = {
         id,
         token,

@@ -3,7 +3,7 @@ import type { AppContext } from "../http/context.js";
 import { neverAborts } from "../never-aborts.js";
 
 /**
- * Ends a tus upload for good: while it is open, cleancut's cancel (its report: verified, or
+ * Ends an upload for good: while it is open, cleancut's cancel (its report: verified, or
  * what is left and being retried); once it completed, its video is deleted (no report). An
  * upload that completes while the cancel starts is caught here too, so a termination never
  * leaves a video behind.
