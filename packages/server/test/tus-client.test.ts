@@ -223,7 +223,15 @@ describe.each(setups)("tus-js-client 4 against cleancut's tus endpoint on $name"
             .toEqual({ open: 0, inFlight: 0, stored: [] });
         },
       ),
-      { numRuns: setup.abortRuns, endOnFailure: true },
+      {
+        numRuns: setup.abortRuns,
+        endOnFailure: true,
+        // Both creation cases every time, single and parallel, whatever the random points are.
+        examples: [
+          [{ at: "creation", creationDelayMs: 0, parallel: 1 }],
+          [{ at: "creation", creationDelayMs: 40, parallel: 3 }],
+        ],
+      },
     );
     expect(phases.some((phase) => phase.startsWith("creation"))).toBe(true);
   });
