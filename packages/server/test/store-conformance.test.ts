@@ -521,6 +521,8 @@ describe("S3Store against Swift: the video's SHA-256 from the bytes that streame
   let t: Awaited<ReturnType<typeof s3Store>>;
   /** Every GetObject the store sent: its Range, or "whole" for a read of the whole object. */
   const gets: string[] = [];
+  /** How many of the next HeadObject requests fail, as from a briefly unavailable S3. */
+  let failingHeads = 0;
 
   beforeAll(async () => {
     t = await s3Store();
@@ -528,6 +530,10 @@ describe("S3Store against Swift: the video's SHA-256 from the bytes that streame
       (next, context) => async (args) => {
         if (context.commandName === "GetObjectCommand") {
           gets.push((args.input as { Range?: string }).Range ?? "whole");
+        }
+        if (context.commandName === "HeadObjectCommand" && failingHeads > 0) {
+          failingHeads -= 1;
+          throw Object.assign(new Error("Service Unavailable"), { name: "ServiceUnavailable" });
         }
         return next(args);
       },
@@ -570,6 +576,19 @@ describe("S3Store against Swift: the video's SHA-256 from the bytes that streame
     expect(Buffer.from(video.head ?? []).equals(whole.subarray(0, 4096))).toBe(true);
     expect(gets).not.toContain("whole");
     expect(sha256Of(await collect(await store.readVideo(video.key, undefined, never)))).toBe(sha256Of(whole));
+    await store.deleteVideo(video.key, never);
+  });
+
+  it("a check of the joined object that fails once is retried: the multipart upload is gone by then", async () => {
+    const store = t.store as S3Store;
+    const id = newId();
+    const upload = { id, storageRef: await store.beginUpload(id, "video/mp4", never) };
+    const segments = [randomBytes(5 * MiB), randomBytes(1000)];
+    const stored = await Promise.all(segments.map((bytes, index) => write(store, upload, index, bytes)));
+    failingHeads = 1;
+    const video = await store.assemble(upload, stored, newId(), never);
+    expect(failingHeads).toBe(0);
+    expect(video).toMatchObject({ size: 5 * MiB + 1000, sha256: sha256Of(Buffer.concat(segments)) });
     await store.deleteVideo(video.key, never);
   });
 

@@ -4,36 +4,29 @@ import { hashingCounter } from "./hashing-counter.js";
 
 /**
  * The SHA-256 of the object at `key`, read whole with `read` (which also proves it is `size`
- * bytes long), and its first `headBytes` bytes as read. A `storage_unavailable` failure is
- * retried, at most 3 attempts in all.
+ * bytes long), and its first `headBytes` bytes as read.
  */
-export async function hashStoredObject(
+export function hashStoredObject(
   read: () => Promise<AsyncIterable<Uint8Array>>,
   key: string,
   size: number,
   signal: AbortSignal,
   headBytes = 0,
 ): Promise<{ sha256: string; head: Buffer }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const counter = hashingCounter(size, `video ${key}`);
-      const head: Uint8Array[] = [];
-      let kept = 0;
-      for await (const chunk of counter.transform(await read())) {
-        // hashed and counted by the transform
-        if (kept < headBytes) {
-          const piece = chunk.subarray(0, headBytes - kept);
-          head.push(Buffer.from(piece));
-          kept += piece.byteLength;
-        }
+  return retryingUnavailable(signal, async () => {
+    const counter = hashingCounter(size, `video ${key}`);
+    const head: Uint8Array[] = [];
+    let kept = 0;
+    for await (const chunk of counter.transform(await read())) {
+      // hashed and counted by the transform
+      if (kept < headBytes) {
+        const piece = chunk.subarray(0, headBytes - kept);
+        head.push(Buffer.from(piece));
+        kept += piece.byteLength;
       }
-      return { sha256: counter.finish(), head: Buffer.concat(head) };
-    } catch (error) {
-      if (signal.aborted || attempt >= 3 || (isCleancutError(error) && error.code !== "storage_unavailable"))
-        throw signal.aborted ? (signal.reason ?? error) : error;
-      await sleep(backoffDelay({ baseMs: 100, maxMs: 1_000 }, attempt), signal);
     }
-  }
+    return { sha256: counter.finish(), head: Buffer.concat(head) };
+  });
 }
 
 /**
@@ -41,7 +34,7 @@ export async function hashStoredObject(
  * (`StreamedVideoHasher`): its length as S3 reports it, and its first `headBytes` bytes for
  * the video check, in two small requests where reading it back would move every byte again.
  */
-export async function checkStreamedObject(
+export function checkStreamedObject(
   object: {
     size: () => Promise<number | undefined>;
     readHead: (bytes: number) => Promise<AsyncIterable<Uint8Array>>;
@@ -50,17 +43,39 @@ export async function checkStreamedObject(
   size: number,
   sha256: string,
   headBytes: number,
+  signal: AbortSignal,
 ): Promise<{ sha256: string; head: Buffer }> {
-  const [stored, head] = await Promise.all([
-    object.size(),
-    object.readHead(Math.min(size, headBytes)).then(async (body) => {
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of body) chunks.push(chunk);
-      return Buffer.concat(chunks);
-    }),
-  ]);
-  if (stored !== size) {
-    throw new StorageUnavailableError(`the joined object ${key} holds ${stored ?? "no"} bytes, not ${size}`);
+  return retryingUnavailable(signal, async () => {
+    const [stored, head] = await Promise.all([
+      object.size(),
+      object.readHead(Math.min(size, headBytes)).then(async (body) => {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        return Buffer.concat(chunks);
+      }),
+    ]);
+    if (stored !== size) {
+      throw new StorageUnavailableError(
+        `the joined object ${key} holds ${stored ?? "no"} bytes, not ${size}`,
+      );
+    }
+    return { sha256, head };
+  });
+}
+
+/**
+ * Runs `work`, retrying a `storage_unavailable` failure (at most 3 attempts in all). Both
+ * checks run after CompleteMultipartUpload, when the multipart upload is gone: a `complete`
+ * that failed here could not be retried by the client (its parts no longer list).
+ */
+async function retryingUnavailable<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (signal.aborted || attempt >= 3 || (isCleancutError(error) && error.code !== "storage_unavailable"))
+        throw signal.aborted ? (signal.reason ?? error) : error;
+      await sleep(backoffDelay({ baseMs: 100, maxMs: 1_000 }, attempt), signal);
+    }
   }
-  return { sha256, head };
 }

@@ -429,6 +429,7 @@ export class S3Store implements SegmentStore, VideoStore {
             total,
             streamed.hash.digest("hex"),
             keptHeadBytes,
+            signal,
           )
         : await hashStoredObject(
             () => this.readVideo(key, undefined, signal),
