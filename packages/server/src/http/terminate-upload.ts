@@ -1,6 +1,6 @@
 import { type CancelReport, UploadCompletedError, type UploadRecord } from "@cleancut/core";
-import type { AppContext } from "../http/context.js";
 import { neverAborts } from "../never-aborts.js";
+import type { AppContext } from "./context.js";
 
 /**
  * Ends an upload for good: while it is open, cleancut's cancel (its report: verified, or

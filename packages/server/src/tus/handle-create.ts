@@ -27,9 +27,10 @@ import { tusUploadPath } from "./upload-url.js";
  * `/v1/uploads/<id>` with the URL's token shows it.
  *
  * A client that goes away before the 201 reached it never learnt the URL, so nobody would
- * ever DELETE the upload (tus-js-client's `abort(true)` during creation): the server cancels
- * it itself, verified. When the close comes too late to be seen, the upload's short unclaimed
- * expiry, counted from the 201, does the same a little later.
+ * ever DELETE the upload (tus-js-client's `abort(true)` during creation): the server removes
+ * it itself (`removeIfAbandoned`: cancelled and verified, or the video of a final upload
+ * deleted). When the close comes too late to be seen, the upload's short unclaimed expiry,
+ * counted from the 201, cancels it a little later.
  */
 export async function handleCreate(
   ctx: AppContext,
