@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, renameSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, expect } from "vitest";
-import { leftovers } from "../../server/test/support/harness.js";
+import { leftovers, removeDir } from "../../server/test/support/harness.js";
 import type { HttpRequest, HttpResponse, HttpTransport, Upload } from "../src/node/index.js";
 import { UndiciTransport } from "../src/node/index.js";
 
@@ -27,7 +27,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 /** Folders made by `tempDir` in this test file, removed once its tests ran. */
 const tempDirs: string[] = [];
 afterAll(async () => {
-  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(tempDirs.splice(0).map(removeDir));
 });
 
 /** A new folder under the system's temp folder, removed after the test file's last test. */

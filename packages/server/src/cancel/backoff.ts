@@ -31,12 +31,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs `work` up to `tries` times, backing off between failures; rethrows the last error. */
+/**
+ * Runs `work` up to `tries` times, backing off between failures that `retryable` accepts
+ * (all, by default); rethrows the last error.
+ */
 export async function withRetries<T>(
   tries: number,
   policy: BackoffPolicy,
   work: () => Promise<T>,
   signal?: AbortSignal,
+  retryable: (error: unknown) => boolean = () => true,
 ): Promise<T> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= tries; attempt++) {
@@ -44,7 +48,7 @@ export async function withRetries<T>(
       return await work();
     } catch (error) {
       lastError = error;
-      if (signal?.aborted || attempt === tries) break;
+      if (signal?.aborted || attempt === tries || !retryable(error)) break;
       await sleep(backoffDelay(policy, attempt), signal);
     }
   }

@@ -1,5 +1,5 @@
 import { isCleancutError, StorageUnavailableError } from "@cleancut/core";
-import { backoffDelay, sleep } from "../cancel/backoff.js";
+import { withRetries } from "../cancel/backoff.js";
 import { hashingCounter } from "./hashing-counter.js";
 
 /**
@@ -64,18 +64,14 @@ export function checkStreamedObject(
 }
 
 /**
- * Runs `work`, retrying a `storage_unavailable` failure (at most 3 attempts in all). Both
- * checks run after CompleteMultipartUpload, when the multipart upload is gone: a `complete`
- * that failed here could not be retried by the client (its parts no longer list).
+ * Runs `work`, retrying a `storage_unavailable` failure (at most 3 attempts in all); a cancel
+ * is reported as its reason. Both checks run after CompleteMultipartUpload, when the
+ * multipart upload is gone: a `complete` that failed here could not be retried by the client
+ * (its parts no longer list).
  */
-async function retryingUnavailable<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (signal.aborted || attempt >= 3 || (isCleancutError(error) && error.code !== "storage_unavailable"))
-        throw signal.aborted ? (signal.reason ?? error) : error;
-      await sleep(backoffDelay({ baseMs: 100, maxMs: 1_000 }, attempt), signal);
-    }
-  }
+function retryingUnavailable<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  const unavailable = (error: unknown) => !isCleancutError(error) || error.code === "storage_unavailable";
+  return withRetries(3, { baseMs: 100, maxMs: 1_000 }, work, signal, unavailable).catch((error: unknown) => {
+    throw signal.aborted ? (signal.reason ?? error) : error;
+  });
 }
