@@ -5,4 +5,5 @@ export * from "./events.js";
 export * from "./segment-layout.js";
 export * from "./segment-store.js";
 export * from "./upload.js";
+export * from "./upload-events.js";
 export * from "./upload-repository.js";

@@ -1,5 +1,6 @@
 import type { CancelReason, CancelReport } from "./cancel-report.js";
 import type { StoredSegment, UploadState, VideoInfo } from "./upload.js";
+import type { EventDraft, UploadEvent, UploadMetadata } from "./upload-events.js";
 
 /** An upload as the metadata store keeps it. Times are epoch milliseconds. */
 export interface UploadRecord {
@@ -22,8 +23,12 @@ export interface UploadRecord {
   nextCleanupAt?: number;
   errorCode?: string;
   errorMessage?: string;
-  /** Who created it (an API key's or a client address's fingerprint): the open-upload cap counts per owner. */
+  /** Who created it (an API key's or a client address's fingerprint): the open-upload cap counts per creator. */
+  creator?: string;
+  /** The application's user this upload belongs to (set by the authorizer or an API-key create). */
   owner?: string;
+  /** Free-form strings from the creation or the authorizer; echoed by GET and in every event. */
+  metadata?: UploadMetadata;
   /** Set for uploads created through the tus 1.0 endpoint (`/files/`). */
   tus?: TusUploadFacts;
 }
@@ -71,16 +76,20 @@ export interface SegmentTally {
 /**
  * Upload metadata. State changes go through `transition`, a compare-and-set, so two
  * requests (or two server instances) can never both win the same change.
+ *
+ * The methods that change what an application is told about take an optional `event`: it is
+ * written to the event outbox in the same transaction as the change (and only if the change
+ * happened), then announced to `onEventCommitted` listeners of this process.
  */
 export interface UploadRepository {
-  createUpload(upload: NewUpload, signal: AbortSignal): Promise<UploadRecord>;
+  createUpload(upload: NewUpload, signal: AbortSignal, event?: EventDraft): Promise<UploadRecord>;
   getUpload(id: string, signal: AbortSignal): Promise<UploadRecord | undefined>;
   listUploads(
-    options: { limit: number; states?: readonly UploadState[] },
+    options: { limit: number; states?: readonly UploadState[]; owner?: string },
     signal: AbortSignal,
   ): Promise<UploadRecord[]>;
-  /** Uploads of `owner` still `uploading` or `completing`: what the per-client cap counts. */
-  countOpenUploads(owner: string, signal: AbortSignal): Promise<number>;
+  /** Uploads of `creator` still `uploading` or `completing`: what the per-client cap counts. */
+  countOpenUploads(creator: string, signal: AbortSignal): Promise<number>;
   /** How many uploads are in each state (every state present, 0 when none): one query, for metrics and readiness. */
   countUploadsByState(signal: AbortSignal): Promise<Record<UploadState, number>>;
 
@@ -91,9 +100,10 @@ export interface UploadRepository {
     to: UploadState,
     patch: UploadPatch,
     signal: AbortSignal,
+    event?: EventDraft,
   ): Promise<UploadRecord | undefined>;
   /** Changes fields without changing state. */
-  patchUpload(id: string, patch: UploadPatch, signal: AbortSignal): Promise<void>;
+  patchUpload(id: string, patch: UploadPatch, signal: AbortSignal, event?: EventDraft): Promise<void>;
 
   recordSegment(id: string, segment: StoredSegment, signal: AbortSignal): Promise<void>;
   forgetSegment(id: string, index: number, signal: AbortSignal): Promise<void>;
@@ -116,7 +126,14 @@ export interface UploadRepository {
 
   createVideo(video: VideoInfo & { storageKey: string }, signal: AbortSignal): Promise<void>;
   getVideo(id: string, signal: AbortSignal): Promise<(VideoInfo & { storageKey: string }) | undefined>;
-  deleteVideo(id: string, signal: AbortSignal): Promise<void>;
+  /** `event` is recorded only when a video row was deleted (a repeated delete reports nothing). */
+  deleteVideo(id: string, signal: AbortSignal, event?: EventDraft): Promise<void>;
+
+  /**
+   * Calls `listener` after an event this process wrote has committed (the outbox row exists).
+   * Events other instances write are not announced here; the webhook dispatcher polls for them.
+   */
+  onEventCommitted(listener: (event: UploadEvent) => void): () => void;
 
   close(): Promise<void>;
 }

@@ -173,13 +173,13 @@ function describeRepositoryConformance(name: string, create: () => Promise<Backe
     });
 
     describe("countOpenUploads", () => {
-      it("counts an owner's uploading and completing uploads only, and keeps the owner on the record", async () => {
-        const mine = await uploadIn("uploading", { owner: "addr:me" });
-        expect(mine.owner).toBe("addr:me");
-        await uploadIn("completing", { owner: "addr:me" });
-        await uploadIn("cancelled", { owner: "addr:me" });
-        await uploadIn("completed", { owner: "addr:me" });
-        await uploadIn("uploading", { owner: "addr:other" });
+      it("counts a creator's uploading and completing uploads only, and keeps the creator on the record", async () => {
+        const mine = await uploadIn("uploading", { creator: "addr:me" });
+        expect(mine.creator).toBe("addr:me");
+        await uploadIn("completing", { creator: "addr:me" });
+        await uploadIn("cancelled", { creator: "addr:me" });
+        await uploadIn("completed", { creator: "addr:me" });
+        await uploadIn("uploading", { creator: "addr:other" });
         await uploadIn("uploading");
         expect(await repo.countOpenUploads("addr:me", signal)).toBe(2);
         expect(await repo.countOpenUploads("addr:nobody", signal)).toBe(0);

@@ -17,6 +17,7 @@ import {
 import type { Logger } from "pino";
 import type { CancelSignals, DrainResult, WriteLedger } from "../cluster/ports.js";
 import { type BackoffPolicy, backoffDelay } from "./backoff.js";
+import { endedEvent, pendingEvent } from "./cancel-events.js";
 import type { InflightRegistry } from "./inflight-registry.js";
 import { failureOf, type PurgeOptions, purgeUploadStorage } from "./purge.js";
 
@@ -229,6 +230,7 @@ export class CancelService {
         finalState,
         { cancelReport: report },
         signal,
+        endedEvent(record, report),
       );
       // Another instance's attempt verified it first: its saved report is the one everyone reads.
       if (ended === undefined) return this.#reportOf(await this.#mustGet(record.id));
@@ -307,7 +309,13 @@ export class CancelService {
     const now = Date.now();
     const nextAttemptAt = now + backoffDelay(this.#deps.retry, attempts);
     report.nextAttemptAt = new Date(nextAttemptAt).toISOString();
-    await repository.patchUpload(record.id, { cancelReport: report, nextCleanupAt: nextAttemptAt }, signal);
+    // The application hears once that this cleanup needs more time, not at every retry.
+    await repository.patchUpload(
+      record.id,
+      { cancelReport: report, nextCleanupAt: nextAttemptAt },
+      signal,
+      pendingEvent(record, report),
+    );
     log.warn(
       { uploadId: record.id, attempts, failures: report.failures, remaining: report.remaining.length },
       "upload cleanup not verified yet; will retry",

@@ -133,7 +133,10 @@ export class CompleteService {
         probe,
       };
       await repository.createVideo({ ...info, storageKey: assembled.key }, signal);
-      const completed = await repository.transition(record.id, ["completing"], "completed", {}, signal);
+      const completed = await repository.transition(record.id, ["completing"], "completed", {}, signal, {
+        type: "upload.completed",
+        data: { videoId, size: info.size, sha256: info.sha256, probe },
+      });
       if (completed === undefined)
         throw new UploadCancelledError(`upload ${record.id} was cancelled while completing`);
       committed = true;

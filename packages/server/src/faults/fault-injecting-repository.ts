@@ -1,7 +1,7 @@
 import type { UploadRepository } from "@cleancut/core";
 import { FaultGate } from "./fault-gate.js";
 
-export type RepositoryMethod = Exclude<keyof UploadRepository, "close">;
+export type RepositoryMethod = Exclude<keyof UploadRepository, "close" | "onEventCommitted">;
 
 /** What a database that went away looks like to the server: a plain error from its driver. */
 const databaseFailure = (method: string) =>
@@ -24,9 +24,11 @@ export function faultInjectingRepository(
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
       // Bound to the real repository: its private fields are not on the proxy.
-      if (property === "close") return value.bind(target);
+      if (property === "close" || property === "onEventCommitted") return value.bind(target);
       return async (...args: unknown[]) => {
-        await faults.pass(property as RepositoryMethod, args.at(-1) as AbortSignal);
+        // The signal comes after the method's own arguments (an optional event may follow it).
+        const signal = args.find((arg): arg is AbortSignal => arg instanceof AbortSignal);
+        await faults.pass(property as RepositoryMethod, signal as AbortSignal);
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

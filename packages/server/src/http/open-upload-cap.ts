@@ -1,8 +1,8 @@
 import { TooManyOpenUploadsError, type UploadRepository } from "@cleancut/core";
 
 /**
- * At most `max` open uploads (uploading or completing) per owner. Count and create run one at a
- * time per owner in this process, so a burst of creates cannot slip past the count together;
+ * At most `max` open uploads (uploading or completing) per creator. Count and create run one at a
+ * time per creator in this process, so a burst of creates cannot slip past the count together;
  * several instances may each let one through at the same moment, which the cap tolerates.
  */
 export class OpenUploadCap {
@@ -13,13 +13,13 @@ export class OpenUploadCap {
     private readonly max: number,
   ) {}
 
-  run<T>(owner: string, signal: AbortSignal, create: () => Promise<T>): Promise<T> {
+  run<T>(creator: string, signal: AbortSignal, create: () => Promise<T>): Promise<T> {
     if (this.max <= 0) return create();
-    const previous = this.#queues.get(owner) ?? Promise.resolve();
+    const previous = this.#queues.get(creator) ?? Promise.resolve();
     const next = previous
       .catch(() => {})
       .then(async () => {
-        const open = await this.repository.countOpenUploads(owner, signal);
+        const open = await this.repository.countOpenUploads(creator, signal);
         if (open >= this.max) {
           throw new TooManyOpenUploadsError(
             `this client already has ${open} uploads open (the limit is ${this.max}): complete or cancel some first`,
@@ -28,12 +28,12 @@ export class OpenUploadCap {
         }
         return create();
       });
-    this.#queues.set(owner, next);
+    this.#queues.set(creator, next);
     // The queue entry goes once it is the last one, so idle owners cost nothing.
     void next
       .catch(() => {})
       .finally(() => {
-        if (this.#queues.get(owner) === next) this.#queues.delete(owner);
+        if (this.#queues.get(creator) === next) this.#queues.delete(creator);
       });
     return next;
   }

@@ -5,6 +5,7 @@ import {
   segmentLayout,
   type TusUploadFacts,
   UnsupportedContentTypeError,
+  type UploadMetadata,
   type UploadRecord,
   UploadTooLargeError,
 } from "@cleancut/core";
@@ -19,8 +20,11 @@ export interface OpenUploadRequest {
   size: number;
   contentType: string;
   segmentSize?: number;
-  /** Who it counts against for the open-upload cap (see `ownerOf`). */
-  owner: string;
+  /** Who it counts against for the open-upload cap (see `creatorOf`). */
+  creator: string;
+  /** The application's user (from the authorizer or an API-key create), recorded and sent with every event. */
+  owner?: string;
+  metadata?: UploadMetadata;
   tus?: TusUploadFacts;
 }
 
@@ -66,7 +70,7 @@ export async function openUpload(
   const signal = new AbortController().signal;
   const id = newId();
   const token = newToken();
-  const record = await cap.run(request.owner, signal, async () => {
+  const record = await cap.run(request.creator, signal, async () => {
     const now = Date.now();
     const storageRef = await ctx.store.beginUpload(id, contentType, signal);
     return ctx.repository
@@ -82,10 +86,28 @@ export async function openUpload(
           storageRef,
           createdAt: now,
           expiresAt: now + ctx.config.uploadTtlMs,
-          owner: request.owner,
+          creator: request.creator,
+          ...(request.owner === undefined ? {} : { owner: request.owner }),
+          ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
           ...(request.tus === undefined ? {} : { tus: request.tus }),
         },
         signal,
+        // A tus partial upload is a piece of another upload, never a video: the application
+        // hears of the final upload only.
+        request.tus?.concat?.kind === "partial"
+          ? undefined
+          : {
+              type: "upload.created",
+              data: {
+                filename,
+                size,
+                contentType,
+                segmentSize,
+                segmentCount: layout.segmentCount,
+                expiresAt: new Date(now + ctx.config.uploadTtlMs).toISOString(),
+                protocol: request.tus === undefined ? "v1" : "tus",
+              },
+            },
       )
       .catch(async (error: unknown) => {
         await ctx.store.discardUpload({ id, storageRef }, signal);
@@ -96,7 +118,7 @@ export async function openUpload(
 }
 
 /** The client an upload counts against: its address (hashed, so the database keeps no IP). */
-export function ownerOf(address: string): string {
+export function creatorOf(address: string): string {
   return `addr:${createHash("sha256").update(address).digest("base64url").slice(0, 22)}`;
 }
 

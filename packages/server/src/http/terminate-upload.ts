@@ -26,7 +26,10 @@ export async function terminateUpload(
   const video = await ctx.repository.getVideo(videoId, neverAborts);
   if (video !== undefined) {
     await ctx.videos.deleteVideo(video.storageKey, neverAborts);
-    await ctx.repository.deleteVideo(video.videoId, neverAborts);
+    await ctx.repository.deleteVideo(video.videoId, neverAborts, {
+      type: "video.deleted",
+      data: { videoId: video.videoId },
+    });
   }
   return undefined;
 }

@@ -1,7 +1,9 @@
 import type {
+  EventDraft,
   NewUpload,
   SegmentTally,
   StoredSegment,
+  UploadEvent,
   UploadPatch,
   UploadRecord,
   UploadRepository,
@@ -10,8 +12,9 @@ import type {
 } from "@cleancut/core";
 import pg from "pg";
 import { countsByState } from "./counts.js";
+import { CommittedEvents, eventRowOf, newEventValues } from "./event-rows.js";
 import { patchToColumns, rowToUpload, rowToVideo, type UploadRow, type VideoRow } from "./rows.js";
-import { migrations } from "./schema.js";
+import { migrationSql, migrations } from "./schema.js";
 
 export interface PostgresRepositoryOptions {
   /** Pool settings other than the connection string (size, timeouts, ssl). */
@@ -39,6 +42,7 @@ export const migrationLockKey = 0x636c6e63;
  */
 export class PostgresUploadRepository implements UploadRepository {
   readonly #pool: pg.Pool;
+  readonly #committed = new CommittedEvents();
   #closing: Promise<void> | undefined;
 
   private constructor(pool: pg.Pool) {
@@ -80,7 +84,7 @@ export class PostgresUploadRepository implements UploadRepository {
       for (const migration of migrations) {
         if (applied.has(migration.version)) continue;
         // No parameters: the simple query protocol, so a migration may hold several statements.
-        await client.query(migration.sql);
+        await client.query(migrationSql(migration, "postgres"));
         await client.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
           migration.version,
           migration.name,
@@ -110,11 +114,57 @@ export class PostgresUploadRepository implements UploadRepository {
     return this.#pool.query<R>(sql, params);
   }
 
-  async createUpload(upload: NewUpload, signal: AbortSignal): Promise<UploadRecord> {
-    const { rows } = await this.#query<UploadRow>(
+  /**
+   * Runs `change` (an `INSERT`, `UPDATE` or `DELETE … RETURNING`) and, when `event` is given,
+   * writes it to the outbox in the same statement (a data-modifying CTE: both or neither
+   * commit), once per row `subject` yields — none when the change matched nothing.
+   * `subject` reads `upload_id, owner, metadata` from `changed`; the default fits `uploads`.
+   */
+  async #changeWithEvent<R extends pg.QueryResultRow>(
+    change: string,
+    params: unknown[],
+    event: EventDraft | undefined,
+    signal: AbortSignal,
+    subject = "SELECT id AS upload_id, owner, metadata FROM changed",
+    result = "SELECT * FROM changed",
+  ): Promise<R[]> {
+    if (event === undefined) return (await this.#query<R>(change, params, signal)).rows;
+    const values = newEventValues(event, Date.now());
+    const n = params.length;
+    const { rows } = await this.#query<
+      R & { event_upload_id: string; event_owner: string | null; event_metadata: string | null }
+    >(
+      `WITH changed AS (${change}),
+         subject AS (${subject}),
+         event AS (INSERT INTO webhook_events (id, upload_id, type, owner, metadata, data, created_at)
+           SELECT $${n + 1}, upload_id, $${n + 2}, owner, metadata, $${n + 3}, $${n + 4} FROM subject)
+       SELECT result.*, subject.upload_id AS event_upload_id, subject.owner AS event_owner,
+         subject.metadata AS event_metadata
+       FROM (${result}) AS result, subject`,
+      [...params, values.id, values.type, values.data, values.createdAt],
+      signal,
+    );
+    for (const row of rows) {
+      this.#committed.announce(
+        eventRowOf(values, {
+          uploadId: row.event_upload_id,
+          owner: row.event_owner,
+          metadata: row.event_metadata,
+        }),
+      );
+    }
+    return rows;
+  }
+
+  onEventCommitted(listener: (event: UploadEvent) => void): () => void {
+    return this.#committed.on(listener);
+  }
+
+  async createUpload(upload: NewUpload, signal: AbortSignal, event?: EventDraft): Promise<UploadRecord> {
+    const rows = await this.#changeWithEvent<UploadRow>(
       `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
-         storage_ref, created_at, expires_at, updated_at, owner, tus)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         storage_ref, created_at, expires_at, updated_at, creator, owner, metadata, tus)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        RETURNING *`,
       [
         upload.id,
@@ -129,9 +179,12 @@ export class PostgresUploadRepository implements UploadRepository {
         upload.createdAt,
         upload.expiresAt,
         Date.now(),
+        upload.creator ?? null,
         upload.owner ?? null,
+        upload.metadata === undefined ? null : JSON.stringify(upload.metadata),
         upload.tus === undefined ? null : JSON.stringify(upload.tus),
       ],
+      event,
       signal,
     );
     return rowToUpload(rows[0] as UploadRow);
@@ -144,29 +197,34 @@ export class PostgresUploadRepository implements UploadRepository {
   }
 
   async listUploads(
-    options: { limit: number; states?: readonly UploadState[] },
+    options: { limit: number; states?: readonly UploadState[]; owner?: string },
     signal: AbortSignal,
   ): Promise<UploadRecord[]> {
     const states = options.states ?? [];
-    const { rows } =
-      states.length > 0
-        ? await this.#query<UploadRow>(
-            "SELECT * FROM uploads WHERE state = ANY($1::text[]) ORDER BY created_at DESC LIMIT $2",
-            [states, options.limit],
-            signal,
-          )
-        : await this.#query<UploadRow>(
-            "SELECT * FROM uploads ORDER BY created_at DESC LIMIT $1",
-            [options.limit],
-            signal,
-          );
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (states.length > 0) {
+      params.push(states);
+      conditions.push(`state = ANY($${params.length}::text[])`);
+    }
+    if (options.owner !== undefined) {
+      params.push(options.owner);
+      conditions.push(`owner = $${params.length}`);
+    }
+    params.push(options.limit);
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+    const { rows } = await this.#query<UploadRow>(
+      `SELECT * FROM uploads ${where} ORDER BY created_at DESC LIMIT $${params.length}`,
+      params,
+      signal,
+    );
     return rows.map(rowToUpload);
   }
 
-  async countOpenUploads(owner: string, signal: AbortSignal): Promise<number> {
+  async countOpenUploads(creator: string, signal: AbortSignal): Promise<number> {
     const { rows } = await this.#query<{ count: string }>(
-      "SELECT COUNT(*) AS count FROM uploads WHERE owner = $1 AND state IN ('uploading', 'completing')",
-      [owner],
+      "SELECT COUNT(*) AS count FROM uploads WHERE creator = $1 AND state IN ('uploading', 'completing')",
+      [creator],
       signal,
     );
     return Number(rows[0]?.count ?? 0);
@@ -188,29 +246,32 @@ export class PostgresUploadRepository implements UploadRepository {
     to: UploadState,
     patch: UploadPatch,
     signal: AbortSignal,
+    event?: EventDraft,
   ): Promise<UploadRecord | undefined> {
     const columns = patchToColumns(patch);
     const sets = ["state = $1", "updated_at = $2", ...columns.map(([column], i) => `${column} = $${i + 3}`)];
     const n = columns.length + 3;
-    const { rows } = await this.#query<UploadRow>(
+    const rows = await this.#changeWithEvent<UploadRow>(
       `UPDATE uploads SET ${sets.join(", ")} WHERE id = $${n} AND state = ANY($${n + 1}::text[]) RETURNING *`,
       [to, Date.now(), ...columns.map(([, value]) => value), id, [...from]],
+      event,
       signal,
     );
     const row = rows[0];
     return row === undefined ? undefined : rowToUpload(row);
   }
 
-  async patchUpload(id: string, patch: UploadPatch, signal: AbortSignal): Promise<void> {
+  async patchUpload(id: string, patch: UploadPatch, signal: AbortSignal, event?: EventDraft): Promise<void> {
     const columns = patchToColumns(patch);
-    if (columns.length === 0) {
+    if (columns.length === 0 && event === undefined) {
       signal.throwIfAborted();
       return;
     }
     const sets = ["updated_at = $1", ...columns.map(([column], i) => `${column} = $${i + 2}`)];
-    await this.#query(
-      `UPDATE uploads SET ${sets.join(", ")} WHERE id = $${columns.length + 2}`,
+    await this.#changeWithEvent(
+      `UPDATE uploads SET ${sets.join(", ")} WHERE id = $${columns.length + 2} RETURNING *`,
       [Date.now(), ...columns.map(([, value]) => value), id],
+      event,
       signal,
     );
   }
@@ -317,8 +378,15 @@ export class PostgresUploadRepository implements UploadRepository {
     return row === undefined ? undefined : rowToVideo(row);
   }
 
-  async deleteVideo(id: string, signal: AbortSignal): Promise<void> {
-    await this.#query("DELETE FROM videos WHERE id = $1", [id], signal);
+  async deleteVideo(id: string, signal: AbortSignal, event?: EventDraft): Promise<void> {
+    await this.#changeWithEvent(
+      "DELETE FROM videos WHERE id = $1 RETURNING upload_id",
+      [id],
+      event,
+      signal,
+      `SELECT changed.upload_id, uploads.owner, uploads.metadata
+         FROM changed LEFT JOIN uploads ON uploads.id = changed.upload_id`,
+    );
   }
 
   /** Ends the pool (waits for checked-out connections to be released). Safe to call twice. */

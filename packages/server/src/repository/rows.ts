@@ -2,6 +2,7 @@ import type {
   CancelReason,
   CancelReport,
   TusUploadFacts,
+  UploadMetadata,
   UploadPatch,
   UploadRecord,
   UploadState,
@@ -28,8 +29,11 @@ export interface UploadRow {
   next_cleanup_at: number | string | null;
   error_code: string | null;
   error_message: string | null;
-  /** Added by migration 3; absent in rows of older servers. */
+  /** Added by migration 3 (as `owner`, renamed by migration 5). */
+  creator?: string | null;
+  /** Added by migration 5: the application's user, and its metadata (JSON). */
   owner?: string | null;
+  metadata?: string | null;
   /** Added by migration 4 (JSON); absent in rows of older servers. */
   tus?: string | null;
 }
@@ -67,7 +71,11 @@ export function rowToUpload(row: UploadRow): UploadRecord {
   if (row.next_cleanup_at !== null) record.nextCleanupAt = Number(row.next_cleanup_at);
   if (row.error_code !== null) record.errorCode = row.error_code;
   if (row.error_message !== null) record.errorMessage = row.error_message;
+  if (row.creator !== null && row.creator !== undefined) record.creator = row.creator;
   if (row.owner !== null && row.owner !== undefined) record.owner = row.owner;
+  if (row.metadata !== null && row.metadata !== undefined) {
+    record.metadata = JSON.parse(row.metadata) as UploadMetadata;
+  }
   if (row.tus !== null && row.tus !== undefined) record.tus = JSON.parse(row.tus) as TusUploadFacts;
   return record;
 }

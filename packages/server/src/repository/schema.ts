@@ -8,6 +8,15 @@ export interface Migration {
   sql: string;
 }
 
+/** The one piece of DDL the two databases spell differently. */
+export type SqlDialect = "sqlite" | "postgres";
+
+/** A migration's SQL for one database: `{{serial_primary_key}}` becomes its auto-increment key. */
+export function migrationSql(migration: Migration, dialect: SqlDialect): string {
+  const serial = dialect === "sqlite" ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
+  return migration.sql.replaceAll("{{serial_primary_key}}", serial);
+}
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -92,6 +101,49 @@ export const migrations: readonly Migration[] = [
     // JSON (metadata header, concatenation, the partial segment's size) for uploads made through /files/.
     sql: `
       ALTER TABLE uploads ADD COLUMN tus TEXT;
+    `,
+  },
+  {
+    version: 5,
+    name: "application owners and metadata, event outbox",
+    // `owner` so far held the open-upload cap's key (an API key's or client address's
+    // fingerprint): it becomes `creator`, and `owner` is the application's user. Events are
+    // written in the same transaction as the state change they report; `webhook_deliveries`
+    // holds one row per event and receiver, made by the dispatcher (the URLs live in config).
+    sql: `
+      ALTER TABLE uploads RENAME COLUMN owner TO creator;
+      ALTER TABLE uploads ADD COLUMN owner TEXT;
+      ALTER TABLE uploads ADD COLUMN metadata TEXT;
+      CREATE INDEX uploads_app_owner ON uploads (owner, created_at);
+      CREATE TABLE webhook_events (
+        seq {{serial_primary_key}},
+        id TEXT NOT NULL UNIQUE,
+        upload_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        owner TEXT,
+        metadata TEXT,
+        data TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        fanned_out_at BIGINT
+      );
+      CREATE INDEX webhook_events_unfanned ON webhook_events (fanned_out_at, seq);
+      CREATE INDEX webhook_events_upload ON webhook_events (upload_id, seq);
+      CREATE TABLE webhook_deliveries (
+        event_seq BIGINT NOT NULL REFERENCES webhook_events(seq) ON DELETE CASCADE,
+        endpoint TEXT NOT NULL,
+        upload_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL,
+        claimed_by TEXT,
+        claimed_until BIGINT,
+        last_status INTEGER,
+        last_error TEXT,
+        delivered_at BIGINT,
+        PRIMARY KEY (event_seq, endpoint)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+      CREATE INDEX webhook_deliveries_order ON webhook_deliveries (upload_id, endpoint, state, event_seq);
     `,
   },
 ];

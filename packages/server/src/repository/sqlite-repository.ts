@@ -1,9 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type {
+  EventDraft,
   NewUpload,
   SegmentTally,
   StoredSegment,
+  UploadEvent,
   UploadPatch,
   UploadRecord,
   UploadRepository,
@@ -12,8 +14,9 @@ import type {
 } from "@cleancut/core";
 import Database from "better-sqlite3";
 import { countsByState } from "./counts.js";
+import { CommittedEvents, type EventRow, eventRowOf, newEventValues } from "./event-rows.js";
 import { patchToColumns, rowToUpload, rowToVideo, type UploadRow, type VideoRow } from "./rows.js";
-import { migrations } from "./schema.js";
+import { migrationSql, migrations } from "./schema.js";
 
 /**
  * Upload metadata in one SQLite file. better-sqlite3 is synchronous, so every method is one
@@ -24,6 +27,7 @@ export class SqliteUploadRepository implements UploadRepository {
   readonly #db: Database.Database;
   /** Prepared once per SQL text: preparing is a parse on the event loop, per call it showed in profiles. */
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #committed = new CommittedEvents();
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -56,7 +60,7 @@ export class SqliteUploadRepository implements UploadRepository {
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       this.#db.transaction(() => {
-        this.#db.exec(migration.sql);
+        this.#db.exec(migrationSql(migration, "sqlite"));
         this.#db
           .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
           .run(migration.version, migration.name, Date.now());
@@ -64,22 +68,57 @@ export class SqliteUploadRepository implements UploadRepository {
     }
   }
 
-  async createUpload(upload: NewUpload, signal: AbortSignal): Promise<UploadRecord> {
+  async createUpload(upload: NewUpload, signal: AbortSignal, event?: EventDraft): Promise<UploadRecord> {
     signal.throwIfAborted();
     const now = Date.now();
-    this.#sql(
-      `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
-           storage_ref, created_at, expires_at, updated_at, owner, tus)
-         VALUES (@id, @tokenHash, @filename, @contentType, @size, @segmentSize, @segmentCount, @state,
-           @storageRef, @createdAt, @expiresAt, @updatedAt, @owner, @tus)`,
-    ).run({
-      ...upload,
-      state: upload.state ?? "uploading",
-      updatedAt: now,
-      owner: upload.owner ?? null,
-      tus: upload.tus === undefined ? null : JSON.stringify(upload.tus),
+    return this.#withEvent(event, () => {
+      this.#sql(
+        `INSERT INTO uploads (id, token_hash, filename, content_type, size, segment_size, segment_count, state,
+             storage_ref, created_at, expires_at, updated_at, creator, owner, metadata, tus)
+           VALUES (@id, @tokenHash, @filename, @contentType, @size, @segmentSize, @segmentCount, @state,
+             @storageRef, @createdAt, @expiresAt, @updatedAt, @creator, @owner, @metadata, @tus)`,
+      ).run({
+        ...upload,
+        state: upload.state ?? "uploading",
+        updatedAt: now,
+        creator: upload.creator ?? null,
+        owner: upload.owner ?? null,
+        metadata: upload.metadata === undefined ? null : JSON.stringify(upload.metadata),
+        tus: upload.tus === undefined ? null : JSON.stringify(upload.tus),
+      });
+      return { result: this.#get(upload.id) as UploadRecord, uploadId: upload.id };
     });
-    return this.#get(upload.id) as UploadRecord;
+  }
+
+  /**
+   * Runs `change` and, when it changed something (`uploadId` set), writes `event` in the same
+   * transaction; listeners hear of it once committed.
+   */
+  #withEvent<T>(
+    event: EventDraft | undefined,
+    change: () => { result: T; uploadId?: string | undefined },
+  ): T {
+    if (event === undefined) return change().result;
+    const written = this.#db.transaction(() => {
+      const { result, uploadId } = change();
+      if (uploadId === undefined) return { result, row: undefined };
+      const values = newEventValues(event, Date.now());
+      const subject = this.#sql("SELECT owner, metadata FROM uploads WHERE id = ?").get(uploadId) as
+        | { owner: string | null; metadata: string | null }
+        | undefined;
+      const row: EventRow = eventRowOf(values, { uploadId, ...subject });
+      this.#sql(
+        `INSERT INTO webhook_events (id, upload_id, type, owner, metadata, data, created_at)
+           VALUES (@id, @upload_id, @type, @owner, @metadata, @data, @created_at)`,
+      ).run({ ...row, seq: undefined });
+      return { result, row };
+    })();
+    this.#committed.announce(written.row);
+    return written.result;
+  }
+
+  onEventCommitted(listener: (event: UploadEvent) => void): () => void {
+    return this.#committed.on(listener);
   }
 
   #get(id: string): UploadRecord | undefined {
@@ -93,24 +132,28 @@ export class SqliteUploadRepository implements UploadRepository {
   }
 
   async listUploads(
-    options: { limit: number; states?: readonly UploadState[] },
+    options: { limit: number; states?: readonly UploadState[]; owner?: string },
     signal: AbortSignal,
   ): Promise<UploadRecord[]> {
     signal.throwIfAborted();
     const states = options.states ?? [];
-    const where = states.length > 0 ? `WHERE state IN (${states.map(() => "?").join(", ")})` : "";
+    const conditions: string[] = [];
+    if (states.length > 0) conditions.push(`state IN (${states.map(() => "?").join(", ")})`);
+    if (options.owner !== undefined) conditions.push("owner = ?");
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
     const rows = this.#sql(`SELECT * FROM uploads ${where} ORDER BY created_at DESC LIMIT ?`).all(
       ...states,
+      ...(options.owner === undefined ? [] : [options.owner]),
       options.limit,
     ) as UploadRow[];
     return rows.map(rowToUpload);
   }
 
-  async countOpenUploads(owner: string, signal: AbortSignal): Promise<number> {
+  async countOpenUploads(creator: string, signal: AbortSignal): Promise<number> {
     signal.throwIfAborted();
     const row = this.#sql(
-      "SELECT COUNT(*) AS count FROM uploads WHERE owner = ? AND state IN ('uploading', 'completing')",
-    ).get(owner) as { count: number };
+      "SELECT COUNT(*) AS count FROM uploads WHERE creator = ? AND state IN ('uploading', 'completing')",
+    ).get(creator) as { count: number };
     return row.count;
   }
 
@@ -129,26 +172,32 @@ export class SqliteUploadRepository implements UploadRepository {
     to: UploadState,
     patch: UploadPatch,
     signal: AbortSignal,
+    event?: EventDraft,
   ): Promise<UploadRecord | undefined> {
     signal.throwIfAborted();
     const columns = patchToColumns(patch);
     const sets = ["state = ?", "updated_at = ?", ...columns.map(([column]) => `${column} = ?`)].join(", ");
-    const result = this.#sql(
-      `UPDATE uploads SET ${sets} WHERE id = ? AND state IN (${from.map(() => "?").join(", ")})`,
-    ).run(to, Date.now(), ...columns.map(([, value]) => value), id, ...from);
-    return result.changes === 1 ? this.#get(id) : undefined;
+    return this.#withEvent(event, () => {
+      const result = this.#sql(
+        `UPDATE uploads SET ${sets} WHERE id = ? AND state IN (${from.map(() => "?").join(", ")})`,
+      ).run(to, Date.now(), ...columns.map(([, value]) => value), id, ...from);
+      return result.changes === 1 ? { result: this.#get(id), uploadId: id } : { result: undefined };
+    });
   }
 
-  async patchUpload(id: string, patch: UploadPatch, signal: AbortSignal): Promise<void> {
+  async patchUpload(id: string, patch: UploadPatch, signal: AbortSignal, event?: EventDraft): Promise<void> {
     signal.throwIfAborted();
     const columns = patchToColumns(patch);
-    if (columns.length === 0) return;
+    if (columns.length === 0 && event === undefined) return;
     const sets = ["updated_at = ?", ...columns.map(([column]) => `${column} = ?`)].join(", ");
-    this.#sql(`UPDATE uploads SET ${sets} WHERE id = ?`).run(
-      Date.now(),
-      ...columns.map(([, value]) => value),
-      id,
-    );
+    this.#withEvent(event, () => {
+      const result = this.#sql(`UPDATE uploads SET ${sets} WHERE id = ?`).run(
+        Date.now(),
+        ...columns.map(([, value]) => value),
+        id,
+      );
+      return { result: undefined, uploadId: result.changes === 1 ? id : undefined };
+    });
   }
 
   async recordSegment(id: string, segment: StoredSegment, signal: AbortSignal): Promise<void> {
@@ -249,9 +298,14 @@ export class SqliteUploadRepository implements UploadRepository {
     return row === undefined ? undefined : rowToVideo(row);
   }
 
-  async deleteVideo(id: string, signal: AbortSignal): Promise<void> {
+  async deleteVideo(id: string, signal: AbortSignal, event?: EventDraft): Promise<void> {
     signal.throwIfAborted();
-    this.#sql("DELETE FROM videos WHERE id = ?").run(id);
+    this.#withEvent(event, () => {
+      const gone = this.#sql("DELETE FROM videos WHERE id = ? RETURNING upload_id").get(id) as
+        | { upload_id: string }
+        | undefined;
+      return { result: undefined, uploadId: gone?.upload_id };
+    });
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import { InvalidRequestError, type UploadRecord } from "@cleancut/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { requireApiKey } from "../http/auth.js";
 import type { AppContext } from "../http/context.js";
-import { openUpload, ownerOf } from "../http/open-upload.js";
+import { creatorOf, openUpload } from "../http/open-upload.js";
 import type { OpenUploadCap } from "../http/open-upload-cap.js";
 import { removeIfAbandoned } from "../http/remove-if-abandoned.js";
 import { requestSignal } from "../http/request-signal.js";
@@ -64,7 +64,7 @@ export async function handleCreate(
       concat?.kind === "partial"
         ? "application/octet-stream"
         : metadata.get("filetype") || metadata.get("type") || "application/octet-stream",
-    owner: ownerOf(request.ip),
+    creator: creatorOf(request.ip),
     tus: {
       ...(rawMetadata === undefined ? {} : { metadata: rawMetadata }),
       ...(concat === undefined

@@ -6,7 +6,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { requireApiKey } from "../auth.js";
 import type { AppContext } from "../context.js";
-import { openUpload, ownerOf } from "../open-upload.js";
+import { creatorOf, openUpload } from "../open-upload.js";
 import { OpenUploadCap } from "../open-upload-cap.js";
 import { removeIfAbandoned } from "../remove-if-abandoned.js";
 import { errorResponses } from "../schemas.js";
@@ -73,7 +73,7 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
         size,
         contentType,
         ...(segmentSize === undefined ? {} : { segmentSize }),
-        owner: ownerOf(request.ip),
+        creator: creatorOf(request.ip),
       });
       const id = record.id;
       request.log.info({ uploadId: id, size, segmentCount: record.segmentCount, mode }, "upload created");

@@ -92,7 +92,10 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
       const video = await findVideo(request.params.id, signal);
       await authorizedUpload(request, ctx.repository, video.uploadId, signal);
       await ctx.videos.deleteVideo(video.storageKey, signal);
-      await ctx.repository.deleteVideo(video.videoId, signal);
+      await ctx.repository.deleteVideo(video.videoId, signal, {
+        type: "video.deleted",
+        data: { videoId: video.videoId },
+      });
       return reply.code(204).send();
     },
   );
