@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type {
   CancelReport,
   NewUpload,
+  UploadEvent,
   UploadRecord,
   UploadRepository,
   UploadState,
@@ -187,6 +188,112 @@ function describeRepositoryConformance(name: string, create: () => Promise<Backe
         const count = await repo.countOpenUploads("addr:me", signal);
         expect(count).toBe(1);
         expect(typeof count).toBe("number");
+      });
+    });
+
+    describe("owner, metadata and the event outbox", () => {
+      /** Every event this repository announces as committed, in order. */
+      function heard(): UploadEvent[] {
+        const events: UploadEvent[] = [];
+        repo.onEventCommitted((event) => events.push(event));
+        return events;
+      }
+
+      it("keeps the application's owner and metadata, and lists an owner's uploads newest first", async () => {
+        const metadata = { title: "Büro tour", draft: "42" };
+        const first = await uploadIn("uploading", {
+          owner: "user-7",
+          metadata,
+          createdAt: Date.now() - 1000,
+        });
+        const second = await uploadIn("completed", { owner: "user-7" });
+        await uploadIn("uploading", { owner: "user-8" });
+        await uploadIn("uploading");
+        expect((await repo.getUpload(first.id, signal))?.metadata).toEqual(metadata);
+        expect((await repo.getUpload(first.id, signal))?.owner).toBe("user-7");
+        const mine = await repo.listUploads({ limit: 10, owner: "user-7" }, signal);
+        expect(mine.map((upload) => upload.id)).toEqual([second.id, first.id]);
+        const open = await repo.listUploads({ limit: 10, owner: "user-7", states: ["uploading"] }, signal);
+        expect(open.map((upload) => upload.id)).toEqual([first.id]);
+      });
+
+      it("announces an event once its change committed, with the upload's owner and metadata", async () => {
+        const events = heard();
+        const created = await repo.createUpload(
+          newUpload({ owner: "user-7", metadata: { title: "t" } }),
+          signal,
+          { type: "upload.cancelled", data: { report: report({ id: "x" }) } },
+        );
+        expect(events).toEqual([
+          {
+            id: expect.stringMatching(/^evt_[A-Za-z0-9_-]{22}$/),
+            type: "upload.cancelled",
+            timestamp: expect.any(String),
+            data: {
+              uploadId: created.id,
+              owner: "user-7",
+              metadata: { title: "t" },
+              report: report({ id: "x" }),
+            },
+          },
+        ]);
+        expect(Date.parse(events[0]?.timestamp ?? "")).toBeGreaterThan(Date.now() - 60_000);
+      });
+
+      it("writes no event for a transition that did not happen, one for one that did", async () => {
+        const upload = await uploadIn("uploading");
+        const events = heard();
+        const draft = { type: "video.deleted", data: { videoId: "v1" } } as const;
+        expect(
+          await repo.transition(upload.id, ["completing"], "completed", {}, signal, draft),
+        ).toBeUndefined();
+        expect(events).toEqual([]);
+        expect(
+          await repo.transition(upload.id, ["uploading"], "cancelling", {}, signal, draft),
+        ).toBeDefined();
+        expect(events.map((event) => [event.type, event.data.uploadId])).toEqual([
+          ["video.deleted", upload.id],
+        ]);
+        expect(events[0]?.data).not.toHaveProperty("owner");
+      });
+
+      it("patchUpload and deleteVideo carry events; a repeated delete announces nothing", async () => {
+        const upload = await uploadIn("completed", { owner: "user-9" });
+        const events = heard();
+        await repo.patchUpload(upload.id, { nextCleanupAt: 5 }, signal, {
+          type: "upload.cancel_pending",
+          data: { report: report() },
+        });
+        await repo.createVideo(
+          {
+            videoId: "vid_evt",
+            uploadId: upload.id,
+            filename: "clip.mp4",
+            contentType: "video/mp4",
+            size: 1,
+            sha256: "9".repeat(64),
+            createdAt: new Date().toISOString(),
+            probe: { container: "mp4" },
+            storageKey: "videos/vid_evt",
+          },
+          signal,
+        );
+        const deleted = { type: "video.deleted", data: { videoId: "vid_evt" } } as const;
+        await repo.deleteVideo("vid_evt", signal, deleted);
+        await repo.deleteVideo("vid_evt", signal, deleted);
+        expect(events.map((event) => [event.type, event.data.uploadId, event.data.owner])).toEqual([
+          ["upload.cancel_pending", upload.id, "user-9"],
+          ["video.deleted", upload.id, "user-9"],
+        ]);
+        expect((await repo.getUpload(upload.id, signal))?.nextCleanupAt).toBe(5);
+      });
+
+      it("an unsubscribed listener hears nothing more", async () => {
+        const events: UploadEvent[] = [];
+        const off = repo.onEventCommitted((event) => events.push(event));
+        off();
+        await repo.createUpload(newUpload(), signal, { type: "video.deleted", data: { videoId: "v" } });
+        expect(events).toEqual([]);
       });
     });
 
