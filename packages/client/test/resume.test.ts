@@ -101,7 +101,7 @@ describe("pause and resume", () => {
       endpoint: t.url,
       resumeFrom: { id: first.id as string, token: first.token as string },
     });
-    await expect(second.start().done).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(second.start().done).rejects.toMatchObject({ code: "file_mismatch" });
     expect(other.closed).toBe(true);
     await first.cancel();
   });

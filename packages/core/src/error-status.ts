@@ -47,6 +47,7 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   aborted: 0,
   cleanup_unverified: 0,
   file_not_found: 0,
+  file_mismatch: 0,
 };
 
 /** Statuses a client may retry: the server or the path was in trouble, the request itself was fine. */

@@ -44,6 +44,7 @@ export const errorCodes = [
   "aborted",
   "cleanup_unverified",
   "file_not_found",
+  "file_mismatch",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -238,6 +239,14 @@ export class FileNotFoundError extends CleancutError {
   readonly code = "file_not_found" as const;
   override readonly name = "FileNotFoundError";
 }
+/**
+ * The file given for an existing upload (one an application's backend created, or one being
+ * resumed) is not the file that upload was declared for: its size differs. Nothing was sent.
+ */
+export class FileMismatchError extends CleancutError {
+  readonly code = "file_mismatch" as const;
+  override readonly name = "FileMismatchError";
+}
 
 type ErrorClass = new (message: string, options?: CleancutErrorOptions) => CleancutError;
 
@@ -283,6 +292,7 @@ const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   aborted: AbortedError,
   cleanup_unverified: CleanupUnverifiedError,
   file_not_found: FileNotFoundError,
+  file_mismatch: FileMismatchError,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -1,5 +1,5 @@
 import {
-  InvalidRequestError,
+  FileMismatchError,
   type SegmentLayout,
   segmentLayout,
   UploadCancelledError,
@@ -13,13 +13,14 @@ import type { ResolvedOptions } from "./options.js";
 export interface CreatedUpload {
   ref: UploadRef;
   layout: SegmentLayout;
-  /** True when the upload existed before this client (resumeFrom): its segments must be listed first. */
+  /** True when the upload existed before this client (`upload`/`resumeFrom`): its segments must be listed first. */
   resumed: boolean;
 }
 
 /**
- * Creates the upload on the server, or attaches to an existing one (resumeFrom) after checking it
- * is the same file and still takes segments.
+ * Creates the upload on the server, or attaches to an existing one (an app-issued upload, or one
+ * being resumed) after checking the source is the file it was declared for and it still takes
+ * segments. Both checks come before any byte is sent.
  */
 export async function createOrAttach(
   api: ApiClient,
@@ -27,13 +28,19 @@ export async function createOrAttach(
   options: ResolvedOptions,
   signal: AbortSignal,
 ): Promise<CreatedUpload> {
-  const existing = options.resumeFrom;
+  const existing = options.attachTo;
   if (existing !== undefined) {
     const status = await withRetry(options.retry, signal, () => api.status(existing, signal));
     if (status.size !== source.size) {
-      throw new InvalidRequestError(
-        `upload ${existing.id} is ${status.size} bytes but the source is ${source.size}: not the same file`,
-        { details: { expected: status.size, actual: source.size } },
+      throw new FileMismatchError(
+        `upload ${existing.id} is for ${status.filename} (${status.size} bytes) but ${source.name} is ${source.size} bytes: not the same file`,
+        {
+          details: {
+            uploadId: existing.id,
+            expected: { filename: status.filename, size: status.size },
+            actual: { name: source.name, size: source.size },
+          },
+        },
       );
     }
     if (status.state === "completing" || status.state === "completed") {

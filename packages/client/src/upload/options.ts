@@ -32,7 +32,16 @@ export interface UploadOptions {
    * (else create fails with `direct_mode_unavailable`).
    */
   mode?: UploadMode;
-  /** Continue an upload created earlier (by another process, before a crash) instead of creating one. */
+  /**
+   * Attach to an upload that already exists instead of creating one, and send its bytes: an
+   * upload your backend created server-to-server with the API key (`POST /v1/uploads` answers
+   * `{id, token}`; hand those to the browser), or one another process started and did not finish.
+   * The source must be the file it was declared for: a different size fails with
+   * `FileMismatchError` (`file_mismatch`) before any byte is sent. Segments the server already
+   * holds are not sent again. `cancel()` deletes and verifies as for any upload.
+   */
+  upload?: UploadRef;
+  /** The same as `upload` (its earlier name, kept so existing callers work). Give one of the two. */
   resumeFrom?: UploadRef;
   /** How long cancel() follows a 202 before giving up with `CleanupUnverifiedError` (default 60 s). */
   cancelPollTimeoutMs?: number;
@@ -49,7 +58,8 @@ export interface ResolvedOptions {
   progressIntervalMs: number;
   sha256: Sha256Function;
   mode: UploadMode;
-  resumeFrom: UploadRef | undefined;
+  /** The existing upload to attach to (`upload`, or its alias `resumeFrom`). */
+  attachTo: UploadRef | undefined;
   cancelPollTimeoutMs: number;
 }
 
@@ -60,6 +70,12 @@ export function resolveOptions(
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const { upload, resumeFrom } = options;
+  if (upload !== undefined && resumeFrom !== undefined && upload.id !== resumeFrom.id) {
+    throw new TypeError(
+      `upload (${upload.id}) and resumeFrom (${resumeFrom.id}) name different uploads: give one`,
+    );
   }
   return {
     endpoint: options.endpoint,
@@ -76,7 +92,7 @@ export function resolveOptions(
     progressIntervalMs: options.progressIntervalMs ?? 100,
     sha256: options.sha256 ?? sha256,
     mode: options.mode ?? "proxy",
-    resumeFrom: options.resumeFrom,
+    attachTo: upload ?? resumeFrom,
     cancelPollTimeoutMs: options.cancelPollTimeoutMs ?? 60_000,
   };
 }

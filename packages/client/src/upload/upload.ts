@@ -64,7 +64,7 @@ export class Upload {
   get id(): string | undefined {
     return this.#createdValue?.ref.id;
   }
-  /** The upload's bearer token, once created: keep it with the id to resume later (`resumeFrom`). */
+  /** The upload's bearer token, once created: keep it with the id to attach later (`upload`). */
   get token(): string | undefined {
     return this.#createdValue?.ref.token;
   }
