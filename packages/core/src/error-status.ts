@@ -43,6 +43,9 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   unsupported_checksum_algorithm: 400,
   concatenation_invalid: 400,
   internal_error: 500,
+  event_not_found: 404,
+  // A server that does not start: there is no response to give it a status.
+  invalid_webhook_config: 0,
   network_error: 0,
   aborted: 0,
   cleanup_unverified: 0,

@@ -39,6 +39,9 @@ export const errorCodes = [
   "unsupported_checksum_algorithm",
   "concatenation_invalid",
   "internal_error",
+  // Operations (the CLI's webhook commands) and start-up configuration: never sent by the server.
+  "event_not_found",
+  "invalid_webhook_config",
   // Client-side codes: never sent by the server.
   "network_error",
   "aborted",
@@ -223,6 +226,16 @@ export class InternalError extends CleancutError {
   readonly code = "internal_error" as const;
   override readonly name = "InternalError";
 }
+/** `cleancut webhooks replay`: no event has this id in the outbox. */
+export class EventNotFoundError extends CleancutError {
+  readonly code = "event_not_found" as const;
+  override readonly name = "EventNotFoundError";
+}
+/** A webhook URL that is not http(s), URLs without a secret, or a secret not in `whsec_<base64>` form. */
+export class InvalidWebhookConfigError extends CleancutError {
+  readonly code = "invalid_webhook_config" as const;
+  override readonly name = "InvalidWebhookConfigError";
+}
 export class NetworkError extends CleancutError {
   readonly code = "network_error" as const;
   override readonly name = "NetworkError";
@@ -288,6 +301,8 @@ const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   unsupported_checksum_algorithm: UnsupportedChecksumAlgorithmError,
   concatenation_invalid: ConcatenationInvalidError,
   internal_error: InternalError,
+  event_not_found: EventNotFoundError,
+  invalid_webhook_config: InvalidWebhookConfigError,
   network_error: NetworkError,
   aborted: AbortedError,
   cleanup_unverified: CleanupUnverifiedError,

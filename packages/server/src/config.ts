@@ -2,6 +2,7 @@ import { GiB, MiB } from "@cleancut/core";
 import type { BackoffPolicy } from "./cancel/backoff.js";
 import type { PurgeOptions } from "./cancel/purge.js";
 import { type ClusterSettings, defaultClusterSettings } from "./cluster/settings.js";
+import { defaultWebhookBackoff } from "./webhooks/retry-schedule.js";
 
 export interface S3Settings {
   /** Omit for AWS itself; e.g. `http://127.0.0.1:18080` for a local S3-compatible server. */
@@ -62,6 +63,16 @@ export interface ServerConfig {
   webRoot?: string | false;
   /** Several instances on one PostgreSQL: heartbeat, stale-instance age, how long a cancel waits for other instances' writes. */
   cluster: ClusterSettings;
+  /** Where every upload event is POSTed, signed (Standard Webhooks); empty: no webhooks. */
+  webhookUrls: string[];
+  /** `whsec_<base64>`: the webhooks' signing secret; needed with `webhookUrls`. */
+  webhookSecret?: string;
+  /** One webhook attempt's limit: no 2xx by then is a failed attempt. */
+  webhookTimeoutMs: number;
+  /** How long failed deliveries are retried (from the event's fan-out or replay) before they are dead. */
+  webhookRetryWindowMs: number;
+  /** The wait between a delivery's failed attempts (exponential, jittered). */
+  webhookBackoff: BackoffPolicy;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -89,4 +100,8 @@ export const defaultConfig: ServerConfig = {
   createRateLimit: { max: 600, windowMs: 60_000 },
   maxOpenUploadsPerClient: 1000,
   cluster: defaultClusterSettings,
+  webhookUrls: [],
+  webhookTimeoutMs: 10_000,
+  webhookRetryWindowMs: 3 * 24 * 60 * 60 * 1000,
+  webhookBackoff: defaultWebhookBackoff,
 };

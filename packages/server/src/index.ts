@@ -38,3 +38,7 @@ export { DiskStore } from "./stores/disk-store.js";
 export { type Fault, FaultInjectingStore } from "./stores/fault-injecting-store.js";
 export { openStore } from "./stores/open-store.js";
 export { S3Store, type S3StoreOptions } from "./stores/s3-store.js";
+export { openWebhookOutbox } from "./webhooks/open-outbox.js";
+export type { DeliveryListing, DeliveryState, WebhookOutbox } from "./webhooks/outbox.js";
+export { parseWebhookSecret } from "./webhooks/webhook-secret.js";
+export { type WebhookSettings, webhookSettingsOf } from "./webhooks/webhook-settings.js";

@@ -22,6 +22,8 @@ import { ServerMetrics } from "./observability/metrics.js";
 import { databaseCheck, runChecks, storeCheck } from "./observability/readiness.js";
 import { openRepository } from "./repository/open-repository.js";
 import { openStore } from "./stores/open-store.js";
+import { startWebhookDispatcher } from "./webhooks/start-webhook-dispatcher.js";
+import { webhookSettingsOf } from "./webhooks/webhook-settings.js";
 
 export interface CleancutServerOptions extends Partial<ServerConfig> {
   /** Replaces the disk store (the fault-injecting wrapper in tests, S3 later). */
@@ -56,6 +58,8 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
   const { store: givenStore, repository: givenRepository, logger, wrapStore, ...overrides } = options;
   const config: ServerConfig = { ...defaultConfig, ...stripUndefined(overrides) };
   config.dataDir = resolve(config.dataDir);
+  // Checked before anything opens: a bad webhook URL or secret stops the start with one line.
+  const webhookSettings = webhookSettingsOf(config);
   const log = logger ?? pino({ level: config.logLevel });
   const repository = givenRepository ?? (await openRepository(config.databaseUrl, config.dataDir));
   const opened = givenStore ?? (await openStore(config, repository));
@@ -141,6 +145,8 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     log,
   );
   await reaper.start();
+  const webhooks =
+    webhookSettings && startWebhookDispatcher(webhookSettings, { config, repository, log, metrics });
   const address = await app.listen({ host: config.host, port: config.port });
   log.info(
     { url: address, dataDir: config.dataDir, store: store.kind, ffprobe: ffprobeCommand ?? "off" },
@@ -160,6 +166,7 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
     metrics,
     close() {
       closing ??= (async () => {
+        await webhooks?.close();
         await reaper.stop();
         cancels.close();
         await app.close();

@@ -1,6 +1,8 @@
 import { IndexedDbJournal, IndexedDbUploadSessions, type ResumedCancel } from "@cleancut/client";
 import "./styles.css";
+import { AppIssuedCard, appIssuedFromHash } from "./app-issued";
 import { byId } from "./dom";
+import { endpoint } from "./endpoint";
 import { LeftoverCard } from "./leftover";
 import { PendingCancels } from "./pending-cancels";
 import { UploadView } from "./upload-view";
@@ -11,6 +13,10 @@ const sessions = new IndexedDbUploadSessions();
 const list = new UploadsList(byId<HTMLTableElement>("uploads"), byId("uploads-empty"));
 const picker = byId<HTMLElement>("picker");
 const page = document.documentElement;
+// An upload the application created for this person (`#upload=<id>&token=<token>`): the page
+// sends that one upload's file and nothing else (no picker, no offers from earlier visits).
+const appIssued = appIssuedFromHash(location.hash);
+if (appIssued !== undefined) page.dataset.mode = "app-issued";
 
 const pending = new PendingCancels(journal, (result: ResumedCancel) => {
   if (result.ok) {
@@ -29,7 +35,7 @@ const finishPendingCancels = () => {
 };
 
 const view = new UploadView(journal, sessions, list, finishPendingCancels, () => {
-  picker.hidden = false;
+  picker.hidden = appIssued !== undefined;
 });
 
 const leftover = new LeftoverCard(
@@ -40,7 +46,7 @@ const leftover = new LeftoverCard(
     view.start(file, {
       concurrency: Number(byId<HTMLSelectElement>("concurrency").value),
       segmentSize: session.segmentSize,
-      resumeFrom: { id: session.id, token: session.token },
+      upload: { id: session.id, token: session.token },
     });
   },
   finishPendingCancels,
@@ -74,6 +80,10 @@ dropzone.addEventListener("drop", (event) => {
   startUpload(event.dataTransfer?.files[0]);
 });
 
+// A new app-issued upload handed to this page (an iframe's src with another fragment) changes only
+// the fragment, which loads nothing: start over with it.
+addEventListener("hashchange", () => location.reload());
+
 // A cancel in progress must not be lost to a closed tab: ask before leaving (the journal
 // still finishes it on the next visit if the person leaves anyway).
 addEventListener("beforeunload", (event) => {
@@ -86,7 +96,18 @@ async function startUp(): Promise<void> {
     leftover.status("Finishing a cancel from your last visit…");
     finishPendingCancels();
   }
-  await leftover.check();
+  if (appIssued === undefined) {
+    await leftover.check();
+  } else {
+    picker.hidden = true;
+    const card = new AppIssuedCard(appIssued, endpoint, (file) =>
+      view.start(file, {
+        concurrency: Number(byId<HTMLSelectElement>("concurrency").value),
+        upload: appIssued,
+      }),
+    );
+    await card.show();
+  }
   page.dataset.ready = "true";
 }
 void startUp();

@@ -9,6 +9,7 @@ import {
   XhrTransport,
 } from "@cleancut/client";
 import { byId } from "./dom";
+import { endpoint } from "./endpoint";
 import { formatBytes, formatEta, formatRate } from "./format";
 import { renderPending, renderReport } from "./report";
 import { SegmentMap } from "./segment-map";
@@ -17,7 +18,8 @@ import type { UploadsList } from "./uploads-list";
 export interface StartOptions {
   segmentSize?: number;
   concurrency: number;
-  resumeFrom?: UploadRef;
+  /** An upload that exists already (app-issued, or left by the last visit): attach to it instead of creating one. */
+  upload?: UploadRef;
 }
 
 /**
@@ -60,12 +62,12 @@ export class UploadView {
   start(file: File, options: StartOptions): void {
     this.#reset(file);
     const upload = createUpload(new BlobSource(file), {
-      endpoint: location.origin,
+      endpoint,
       transport: new XhrTransport(),
       journal: this.journal,
       concurrency: options.concurrency,
       ...(options.segmentSize === undefined ? {} : { segmentSize: options.segmentSize }),
-      ...(options.resumeFrom === undefined ? {} : { resumeFrom: options.resumeFrom }),
+      ...(options.upload === undefined ? {} : { upload: options.upload }),
     });
     this.#upload = upload;
     let recorded = false;
@@ -185,7 +187,7 @@ export class UploadView {
     const id = upload.id as string;
     this.list.upsert({ id, name: file.name, size: file.size, state: "uploading" });
     await this.sessions.put({
-      endpoint: location.origin,
+      endpoint,
       id,
       token: upload.token as string,
       file: { name: file.name, size: file.size, type: file.type, lastModified: file.lastModified },

@@ -47,6 +47,24 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly webhooksDelivered = new Counter({
+    name: "cleancut_webhook_deliveries_total",
+    help: "Webhook POSTs this instance made that the receiver answered with a 2xx.",
+    registers: [this.registry],
+  });
+
+  readonly webhookFailedAttempts = new Counter({
+    name: "cleancut_webhook_failed_attempts_total",
+    help: "Webhook attempts that failed (non-2xx, timeout, connection refused), retried or dead-lettered.",
+    registers: [this.registry],
+  });
+
+  readonly webhooksDeadLettered = new Counter({
+    name: "cleancut_webhook_dead_letters_total",
+    help: "Webhook deliveries given up after their retry window (see cleancut webhooks ls --failed).",
+    registers: [this.registry],
+  });
+
   constructor(repository: UploadRepository) {
     const registry = this.registry;
     // Read from the database at scrape time: with several instances on one database, every
@@ -76,6 +94,38 @@ export class ServerMetrics {
     }
     if (report.verified) this.cancelToVerified.observe(report.durationMs / 1000);
     else this.cleanupRetries.inc();
+  }
+
+  webhookDelivered(): void {
+    this.webhooksDelivered.inc();
+  }
+
+  webhookAttemptFailed(): void {
+    this.webhookFailedAttempts.inc();
+  }
+
+  webhookDeadLettered(): void {
+    this.webhooksDeadLettered.inc();
+  }
+
+  /**
+   * The age of the oldest event not yet delivered (read from the outbox at scrape time, so
+   * every instance reports the same backlog); registered by the webhook dispatcher when it runs.
+   */
+  watchWebhookBacklog(oldestPendingCreatedAt: (signal: AbortSignal) => Promise<number | undefined>): void {
+    new Gauge({
+      name: "cleancut_webhook_oldest_pending_age_seconds",
+      help: "Age of the oldest webhook event not yet delivered to every endpoint (0: none pending).",
+      registers: [this.registry],
+      async collect() {
+        try {
+          const oldest = await oldestPendingCreatedAt(AbortSignal.timeout(5_000));
+          this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+        } catch {
+          this.reset();
+        }
+      },
+    });
   }
 
   /** A verification listing (or video check) after a purge still found part of the upload. */

@@ -109,7 +109,8 @@ export const migrations: readonly Migration[] = [
     // `owner` so far held the open-upload cap's key (an API key's or client address's
     // fingerprint): it becomes `creator`, and `owner` is the application's user. Events are
     // written in the same transaction as the state change they report; `webhook_deliveries`
-    // holds one row per event and receiver, made by the dispatcher (the URLs live in config).
+    // holds one row per event and receiver, made by the dispatcher (the URLs live in config);
+    // its `scheduled_at` (fan-out or replay) starts the retry window.
     sql: `
       ALTER TABLE uploads RENAME COLUMN owner TO creator;
       ALTER TABLE uploads ADD COLUMN owner TEXT;
@@ -135,6 +136,7 @@ export const migrations: readonly Migration[] = [
         state TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt_at BIGINT NOT NULL,
+        scheduled_at BIGINT NOT NULL,
         claimed_by TEXT,
         claimed_until BIGINT,
         last_status INTEGER,
