@@ -1,4 +1,4 @@
-import type { ErrorCode } from "./errors.js";
+import { type CleancutError, type ErrorCode, RejectedByAppError } from "./errors.js";
 
 /**
  * The one table from error code to HTTP status. The server answers with it; the client
@@ -42,6 +42,12 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   checksum_mismatch: 460,
   unsupported_checksum_algorithm: 400,
   concatenation_invalid: 400,
+  // The default only: a refusal carries the application's own 4xx (see `httpStatusOf`).
+  rejected_by_app: 403,
+  authorizer_unavailable: 503,
+  invalid_metadata: 400,
+  playback_url_invalid: 403,
+  playback_url_expired: 403,
   internal_error: 500,
   event_not_found: 404,
   // A server that does not start: there is no response to give it a status.
@@ -52,6 +58,14 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   file_not_found: 0,
   file_mismatch: 0,
 };
+
+/**
+ * The status an error is answered with: the table's, except for a refusal by the application's
+ * authorizer, which passes the application's own 4xx through.
+ */
+export function httpStatusOf(error: CleancutError): number {
+  return error instanceof RejectedByAppError ? error.status : httpStatusByCode[error.code];
+}
 
 /** Statuses a client may retry: the server or the path was in trouble, the request itself was fine. */
 export function isRetryableStatus(status: number): boolean {

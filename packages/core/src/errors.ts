@@ -38,6 +38,11 @@ export const errorCodes = [
   "checksum_mismatch",
   "unsupported_checksum_algorithm",
   "concatenation_invalid",
+  "rejected_by_app",
+  "authorizer_unavailable",
+  "invalid_metadata",
+  "playback_url_invalid",
+  "playback_url_expired",
   "internal_error",
   // Operations (the CLI's webhook commands) and start-up configuration: never sent by the server.
   "event_not_found",
@@ -222,6 +227,41 @@ export class ConcatenationInvalidError extends CleancutError {
   readonly code = "concatenation_invalid" as const;
   override readonly name = "ConcatenationInvalidError";
 }
+/**
+ * The application's authorizer refused to let this upload be created. The answer carries the
+ * application's own 4xx status and message (`status`), so its caller learns why.
+ */
+export class RejectedByAppError extends CleancutError {
+  readonly code = "rejected_by_app" as const;
+  override readonly name = "RejectedByAppError";
+  /** The application's status, passed through (403 when rebuilt from the wire without one). */
+  readonly status: number;
+
+  constructor(message: string, options: CleancutErrorOptions & { status?: number } = {}) {
+    super(message, options);
+    this.status = options.status ?? 403;
+  }
+}
+/** The application's authorizer did not answer in time, could not be reached, or failed (5xx). */
+export class AuthorizerUnavailableError extends CleancutError {
+  readonly code = "authorizer_unavailable" as const;
+  override readonly name = "AuthorizerUnavailableError";
+}
+/** An upload's `metadata` is not an object of strings within the limits (keys 1–64 characters, 4 KiB as JSON). */
+export class InvalidMetadataError extends CleancutError {
+  readonly code = "invalid_metadata" as const;
+  override readonly name = "InvalidMetadataError";
+}
+/** A playback URL whose signature does not match its video and expiry (tampered, or from another key). */
+export class PlaybackUrlInvalidError extends CleancutError {
+  readonly code = "playback_url_invalid" as const;
+  override readonly name = "PlaybackUrlInvalidError";
+}
+/** A genuine playback URL past its `expires`: the application mints a new one. */
+export class PlaybackUrlExpiredError extends CleancutError {
+  readonly code = "playback_url_expired" as const;
+  override readonly name = "PlaybackUrlExpiredError";
+}
 export class InternalError extends CleancutError {
   readonly code = "internal_error" as const;
   override readonly name = "InternalError";
@@ -300,6 +340,11 @@ const errorClassByCode: Record<ErrorCode, ErrorClass> = {
   checksum_mismatch: ChecksumMismatchError,
   unsupported_checksum_algorithm: UnsupportedChecksumAlgorithmError,
   concatenation_invalid: ConcatenationInvalidError,
+  rejected_by_app: RejectedByAppError,
+  authorizer_unavailable: AuthorizerUnavailableError,
+  invalid_metadata: InvalidMetadataError,
+  playback_url_invalid: PlaybackUrlInvalidError,
+  playback_url_expired: PlaybackUrlExpiredError,
   internal_error: InternalError,
   event_not_found: EventNotFoundError,
   invalid_webhook_config: InvalidWebhookConfigError,

@@ -26,6 +26,10 @@ export interface CreateUploadRequest {
   segmentSize?: number;
   /** Default `proxy`; `direct` needs a store that can presign (S3), else 400 `direct_mode_unavailable`. */
   mode?: UploadMode;
+  /** Free-form strings (keys 1–64 characters, at most 4 KiB as JSON), sent with the upload's events. */
+  metadata?: Record<string, string>;
+  /** The application's user; only with the server's API key. */
+  owner?: string;
 }
 
 export interface CreateUploadResponse {
@@ -67,6 +71,10 @@ export interface UploadStatus {
   createdAt: string;
   expiresAt: string;
   videoId?: string;
+  /** The application's user (set by its authorizer or its API-key create). */
+  owner?: string;
+  /** The application's free-form strings for this upload. */
+  metadata?: Record<string, string>;
   cancel?: import("./cancel-report.js").CancelReport;
   error?: { code: string; message: string };
 }

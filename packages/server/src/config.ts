@@ -73,6 +73,20 @@ export interface ServerConfig {
   webhookRetryWindowMs: number;
   /** The wait between a delivery's failed attempts (exponential, jittered). */
   webhookBackoff: BackoffPolicy;
+  /**
+   * The application's authorizer: before any upload is created (v1 or tus) without the API key,
+   * the server POSTs the declaration here and the application allows it (maybe setting `owner`,
+   * `metadata`, a lower `maxSize`) or refuses it. Unset: no authorizer.
+   */
+  authorizeUrl?: string;
+  /** How long the authorizer may take before the create is refused with 503 `authorizer_unavailable`. */
+  authorizeTimeoutMs: number;
+  /** The caller's request headers forwarded to the authorizer (lower-case names); no other header is. */
+  authorizeHeaders: string[];
+  /** Reading a video needs the API key or a signed playback URL; needs `apiKey`. */
+  privateVideos: boolean;
+  /** Secret the playback-URL key derives from; unset, it derives from `apiKey`. */
+  playbackSecret?: string;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -104,4 +118,7 @@ export const defaultConfig: ServerConfig = {
   webhookTimeoutMs: 10_000,
   webhookRetryWindowMs: 3 * 24 * 60 * 60 * 1000,
   webhookBackoff: defaultWebhookBackoff,
+  authorizeTimeoutMs: 5_000,
+  authorizeHeaders: ["authorization", "cookie"],
+  privateVideos: false,
 };

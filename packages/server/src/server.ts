@@ -9,6 +9,7 @@ import {
 } from "@cleancut/core";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
+import { assertAccessConfig } from "./access-config.js";
 import { CancelService } from "./cancel/cancel-service.js";
 import { InflightRegistry } from "./cancel/inflight-registry.js";
 import { Reaper } from "./cancel/reaper.js";
@@ -58,6 +59,7 @@ export async function startServer(options: CleancutServerOptions = {}): Promise<
   const { store: givenStore, repository: givenRepository, logger, wrapStore, ...overrides } = options;
   const config: ServerConfig = { ...defaultConfig, ...stripUndefined(overrides) };
   config.dataDir = resolve(config.dataDir);
+  assertAccessConfig(config);
   // Checked before anything opens: a bad webhook URL or secret stops the start with one line.
   const webhookSettings = webhookSettingsOf(config);
   const log = logger ?? pino({ level: config.logLevel });

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { defaultConfig, type S3Settings, startServer } from "@cleancut/server";
+import { accessHelp, accessOptions, accessSettingsFrom } from "../access-flags.js";
 import { parseByteSize } from "../byte-size.js";
 import { UsageError } from "../usage-error.js";
 
@@ -29,6 +30,7 @@ Options:
                         none by default: the page cleancut serves is same-origin
   --create-rate N       uploads one client address may create per minute (default 600; 0: no limit)
   --max-open-uploads N  uploads one client address may have open at once (default 1000; 0: no cap)
+${accessHelp}
   --no-ffprobe          check videos by their magic bytes only, even when ffprobe is installed
   --log-level LEVEL     fatal|error|warn|info|debug (default info)
   -h, --help            show this help`;
@@ -51,6 +53,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       host: { type: "string" },
       ...storageOptions,
       "api-key": { type: "string" },
+      ...accessOptions,
       "segment-size": { type: "string" },
       "max-upload-size": { type: "string" },
       "upload-ttl": { type: "string" },
@@ -77,6 +80,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     databaseUrl: values.database ?? process.env.DATABASE_URL,
     ...storageFrom(values),
     apiKey: values["api-key"] ?? process.env.CLEANCUT_API_KEY,
+    ...accessSettingsFrom(values, values["api-key"] ?? process.env.CLEANCUT_API_KEY),
     defaultSegmentSize:
       optionalSize(values["segment-size"], "--segment-size") ?? defaultConfig.defaultSegmentSize,
     maxUploadSize:

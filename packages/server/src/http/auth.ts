@@ -43,7 +43,36 @@ export function requireApiKey(request: FastifyRequest, apiKey: string | undefine
   const token = bearerToken(request);
   if (token === undefined)
     throw new UnauthorizedError("this server needs an API key: Authorization: Bearer <key>");
+  if (!keyMatches(token, apiKey)) throw new ForbiddenError("that API key is not valid");
+}
+
+/** Whether the caller presented the server's API key (false when the server has none). */
+export function hasApiKey(request: FastifyRequest, apiKey: string | undefined): boolean {
+  if (apiKey === undefined) return false;
+  const token = bearerToken(request);
+  return token !== undefined && keyMatches(token, apiKey);
+}
+
+/**
+ * Loads an upload for its token holder or for the application (the API key opens any upload):
+ * the application cancels or inspects its users' uploads without their tokens.
+ */
+export async function uploadForTokenOrApp(
+  request: FastifyRequest,
+  repository: UploadRepository,
+  apiKey: string | undefined,
+  id: string,
+  signal: AbortSignal,
+): Promise<UploadRecord> {
+  if (!hasApiKey(request, apiKey)) return authorizedUpload(request, repository, id, signal);
+  assertValidId(id);
+  const record = await repository.getUpload(id, signal);
+  if (record === undefined) throw new UploadNotFoundError(`upload ${id} does not exist`);
+  return record;
+}
+
+function keyMatches(token: string, apiKey: string): boolean {
   const a = Buffer.from(token);
   const b = Buffer.from(apiKey);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new ForbiddenError("that API key is not valid");
+  return a.length === b.length && timingSafeEqual(a, b);
 }

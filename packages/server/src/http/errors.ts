@@ -1,7 +1,8 @@
 import {
   type CleancutError,
-  httpStatusByCode,
+  httpStatusOf,
   InternalError,
+  InvalidMetadataError,
   InvalidRequestError,
   isCleancutError,
   PayloadTooLargeError,
@@ -15,6 +16,10 @@ export function toCleancutError(error: unknown): CleancutError {
   if (isCleancutError(error)) return error;
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation !== undefined) {
+    // `metadata` has its own code, whichever of its rules the schema caught.
+    if (fastifyError.validation.some((issue) => issue.instancePath.startsWith("/metadata"))) {
+      return new InvalidMetadataError(fastifyError.message ?? "metadata is invalid", { cause: error });
+    }
     return new InvalidRequestError(fastifyError.message ?? "the request is invalid", { cause: error });
   }
   switch (fastifyError.code) {
@@ -39,7 +44,7 @@ export function toCleancutError(error: unknown): CleancutError {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const cleancutError = toCleancutError(error);
-    const status = httpStatusByCode[cleancutError.code] || 500;
+    const status = httpStatusOf(cleancutError) || 500;
     if (status >= 500) request.log.error({ err: error }, "request failed");
     else request.log.info({ code: cleancutError.code }, cleancutError.message);
     // A request whose body we did not read to the end cannot be reused: close it.

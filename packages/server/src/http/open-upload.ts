@@ -11,6 +11,7 @@ import {
 } from "@cleancut/core";
 import { hashToken, newId, newToken } from "../ids.js";
 import type { AppContext } from "./context.js";
+import type { AdmitCreate } from "./create-access.js";
 import type { OpenUploadCap } from "./open-upload-cap.js";
 
 const acceptedContentType = /^(video\/[\w.+-]+|application\/(octet-stream|mp4|ogg|x-matroska))$/i;
@@ -26,6 +27,11 @@ export interface OpenUploadRequest {
   owner?: string;
   metadata?: UploadMetadata;
   tus?: TusUploadFacts;
+  /**
+   * The application's say (its authorizer), asked after this server's own checks and before
+   * any storage exists; its owner and metadata replace the ones above.
+   */
+  admit?: AdmitCreate;
 }
 
 /**
@@ -65,6 +71,10 @@ export async function openUpload(
       { details: { segmentCount: layout.segmentCount, maxSegments: limits.maxSegments } },
     );
   }
+  const { owner, metadata } =
+    request.admit === undefined
+      ? request
+      : await request.admit({ filename, size, contentType, metadata: request.metadata ?? {} });
   // Not tied to the request: once storage is prepared, the record must be written too,
   // or the storage removed, whatever the client does meanwhile.
   const signal = new AbortController().signal;
@@ -87,8 +97,8 @@ export async function openUpload(
           createdAt: now,
           expiresAt: now + ctx.config.uploadTtlMs,
           creator: request.creator,
-          ...(request.owner === undefined ? {} : { owner: request.owner }),
-          ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
+          ...(owner === undefined ? {} : { owner }),
+          ...(metadata === undefined ? {} : { metadata }),
           ...(request.tus === undefined ? {} : { tus: request.tus }),
         },
         signal,

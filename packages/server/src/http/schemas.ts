@@ -66,6 +66,22 @@ export const cancelReportSchema = {
   required: ["id", "state", "deletedSegments", "deletedBytes", "remainingSegments", "verified", "durationMs"],
 } as const;
 
+/** An upload's free-form strings (its own rules give 400 `invalid_metadata`, see metadata.ts). */
+export const metadataSchema = {
+  type: "object",
+  description:
+    "Free-form strings for the application, recorded on the upload and sent with its events: a JSON object whose values are strings, keys 1–64 characters, at most 4 KiB as JSON; else 400 `invalid_metadata`.",
+  propertyNames: { minLength: 1, maxLength: 64 },
+  additionalProperties: { type: "string" },
+} as const;
+
+export const ownerSchema = {
+  type: "string",
+  minLength: 1,
+  maxLength: 255,
+  description: "The application's user this upload belongs to (set by its authorizer or its API-key create).",
+} as const;
+
 export const uploadStatusSchema = {
   type: "object",
   properties: {
@@ -84,6 +100,8 @@ export const uploadStatusSchema = {
     createdAt: { type: "string", format: "date-time" },
     expiresAt: { type: "string", format: "date-time" },
     videoId: { type: "string" },
+    owner: ownerSchema,
+    metadata: metadataSchema,
     cancel: cancelReportSchema,
     error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } } },
   },

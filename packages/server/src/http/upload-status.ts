@@ -15,6 +15,8 @@ export function toUploadStatus(record: UploadRecord, tally: SegmentTally): Uploa
     expiresAt: new Date(record.expiresAt).toISOString(),
   };
   if (record.videoId !== undefined && record.state === "completed") status.videoId = record.videoId;
+  if (record.owner !== undefined) status.owner = record.owner;
+  if (record.metadata !== undefined) status.metadata = record.metadata;
   if (record.cancelReport !== undefined) status.cancel = record.cancelReport;
   if (record.errorCode !== undefined) {
     status.error = { code: record.errorCode, message: record.errorMessage ?? record.errorCode };

@@ -1,7 +1,8 @@
 import { InvalidRequestError, type UploadRecord } from "@cleancut/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { requireApiKey } from "../http/auth.js";
 import type { AppContext } from "../http/context.js";
+import { authorizerStep, createAccess } from "../http/create-access.js";
+import { validateMetadata } from "../http/metadata.js";
 import { creatorOf, openUpload } from "../http/open-upload.js";
 import type { OpenUploadCap } from "../http/open-upload-cap.js";
 import { removeIfAbandoned } from "../http/remove-if-abandoned.js";
@@ -39,14 +40,16 @@ export async function handleCreate(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   assertTusVersion(request.headers);
-  // Same gate as the v1 create: tus clients send it with their `headers` option.
-  requireApiKey(request, ctx.config.apiKey);
+  // Same gate as the v1 create (tus clients send the API key or their cookie/token with their
+  // `headers` option); a tus create cannot name an owner, only the authorizer can.
+  const access = createAccess(request, ctx.config);
   const headers = request.headers;
   if (headers["upload-defer-length"] !== undefined) {
     throw new InvalidRequestError("this server needs Upload-Length at creation (no creation-defer-length)");
   }
   const rawMetadata = headers["upload-metadata"] as string | undefined;
   const metadata = parseUploadMetadata(rawMetadata);
+  const appMetadata = applicationMetadata(metadata);
   const concat = parseUploadConcat(headers["upload-concat"] as string | undefined);
   const signal = requestSignal(reply);
   const partials = concat?.kind === "final" ? await finishedPartials(ctx, concat.urls, signal) : undefined;
@@ -65,6 +68,15 @@ export async function handleCreate(
         ? "application/octet-stream"
         : metadata.get("filetype") || metadata.get("type") || "application/octet-stream",
     creator: creatorOf(request.ip),
+    ...(appMetadata === undefined ? {} : { metadata: appMetadata }),
+    ...(access === "authorizer"
+      ? {
+          admit: authorizerStep(ctx.config, request, signal, {
+            protocol: "tus",
+            ...(concat === undefined ? {} : { concat: concat.kind }),
+          }),
+        }
+      : {}),
     tus: {
       ...(rawMetadata === undefined ? {} : { metadata: rawMetadata }),
       ...(concat === undefined
@@ -111,6 +123,19 @@ export async function handleCreate(
     }
     throw error;
   }
+}
+
+/** The pairs that name the file and its type; they are the upload's filename and contentType. */
+const fileMetadataKeys = new Set(["filename", "name", "filetype", "type"]);
+
+/**
+ * Every other `Upload-Metadata` pair becomes the upload's metadata (a key without a value is an
+ * empty string), under the same rules as the v1 `metadata`: 400 `invalid_metadata` otherwise.
+ */
+function applicationMetadata(pairs: Map<string, string>): Record<string, string> | undefined {
+  const entries = [...pairs].filter(([key]) => !fileMetadataKeys.has(key));
+  if (entries.length === 0) return undefined;
+  return validateMetadata(Object.fromEntries(entries), "Upload-Metadata");
 }
 
 /** creation-with-upload: the body is the first PATCH, at offset 0. */

@@ -1,9 +1,15 @@
 import { type UploadState, uploadStates } from "@cleancut/core";
 import type { FastifyInstance } from "fastify";
-import { authorizedUpload, requireApiKey } from "../auth.js";
+import { requireApiKey, uploadForTokenOrApp } from "../auth.js";
 import type { AppContext } from "../context.js";
 import { requestSignal } from "../request-signal.js";
-import { bearerSecurity, errorResponses, uploadIdParams, uploadStatusSchema } from "../schemas.js";
+import {
+  bearerSecurity,
+  errorResponses,
+  ownerSchema,
+  uploadIdParams,
+  uploadStatusSchema,
+} from "../schemas.js";
 import { toUploadStatus } from "../upload-status.js";
 
 export function registerUploadRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -12,7 +18,8 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: AppContext): voi
     {
       schema: {
         summary: "An upload's state and progress",
-        description: "A cancelled upload keeps answering, with its cancel report, until it expires.",
+        description:
+          "Needs the upload's token, or the server's API key (the application sees any upload). A cancelled upload keeps answering, with its cancel report, until it expires.",
         tags: ["uploads"],
         params: uploadIdParams,
         security: bearerSecurity,
@@ -21,23 +28,31 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: AppContext): voi
     },
     async (request, reply) => {
       const signal = requestSignal(reply);
-      const record = await authorizedUpload(request, ctx.repository, request.params.id, signal);
+      const record = await uploadForTokenOrApp(
+        request,
+        ctx.repository,
+        ctx.config.apiKey,
+        request.params.id,
+        signal,
+      );
       return toUploadStatus(record, await ctx.repository.tallySegments(record.id, signal));
     },
   );
 
-  app.get<{ Querystring: { limit?: number; state?: UploadState } }>(
+  app.get<{ Querystring: { limit?: number; state?: UploadState; owner?: string } }>(
     "/v1/uploads",
     {
       schema: {
         summary: "List uploads on this server",
-        description: "Newest first. Needs the API key when the server has one.",
+        description:
+          "Newest first. Needs the API key when the server has one. `owner` lists one application user's uploads.",
         tags: ["uploads"],
         querystring: {
           type: "object",
           properties: {
             limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
             state: { type: "string", enum: [...uploadStates] },
+            owner: { ...ownerSchema, description: "Only the uploads of this owner." },
           },
           additionalProperties: false,
         },
@@ -47,9 +62,13 @@ export function registerUploadRoutes(app: FastifyInstance, ctx: AppContext): voi
     async (request, reply) => {
       requireApiKey(request, ctx.config.apiKey);
       const signal = requestSignal(reply);
-      const { limit = 100, state } = request.query;
+      const { limit = 100, state, owner } = request.query;
       const records = await ctx.repository.listUploads(
-        state === undefined ? { limit } : { limit, states: [state] },
+        {
+          limit,
+          ...(state === undefined ? {} : { states: [state] }),
+          ...(owner === undefined ? {} : { owner }),
+        },
         signal,
       );
       return Promise.all(
