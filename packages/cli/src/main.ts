@@ -3,6 +3,7 @@ import { gcCommand } from "./commands/gc.js";
 import { cancelCommand, listCommand, resumeCancelsCommand, statusCommand } from "./commands/manage.js";
 import { serveCommand } from "./commands/serve.js";
 import { uploadCommand } from "./commands/upload.js";
+import { webhooksCommand } from "./commands/webhooks.js";
 import { UsageError } from "./usage-error.js";
 
 const help = `cleancut — segmented video uploads that cancel cleanly
@@ -17,6 +18,7 @@ Commands:
   ls               uploads on a server
   resume-cancels   finish cancels that could not reach the server
   gc               find and remove stored bytes no live upload owns (--dry-run to only list)
+  webhooks ls|replay  webhook deliveries (--failed), and sending an event again
 
 Run "cleancut <command> --help" for a command's options.`;
 
@@ -28,6 +30,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   ls: listCommand,
   "resume-cancels": resumeCancelsCommand,
   gc: gcCommand,
+  webhooks: webhooksCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@ import { defaultConfig, type S3Settings, startServer } from "@cleancut/server";
 import { accessHelp, accessOptions, accessSettingsFrom } from "../access-flags.js";
 import { parseByteSize } from "../byte-size.js";
 import { UsageError } from "../usage-error.js";
+import { webhookHelp, webhookOptions, webhookSettingsFrom } from "../webhook-flags.js";
 
 export const serveHelp = `Usage: cleancut serve [options]
 
@@ -31,6 +32,7 @@ Options:
   --create-rate N       uploads one client address may create per minute (default 600; 0: no limit)
   --max-open-uploads N  uploads one client address may have open at once (default 1000; 0: no cap)
 ${accessHelp}
+${webhookHelp}
   --no-ffprobe          check videos by their magic bytes only, even when ffprobe is installed
   --log-level LEVEL     fatal|error|warn|info|debug (default info)
   -h, --help            show this help`;
@@ -61,6 +63,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "cors-origin": { type: "string", multiple: true },
       "create-rate": { type: "string" },
       "max-open-uploads": { type: "string" },
+      ...webhookOptions,
       "no-ffprobe": { type: "boolean" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -99,6 +102,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       values["max-open-uploads"] === undefined
         ? defaultConfig.maxOpenUploadsPerClient
         : parseInteger(values["max-open-uploads"], "--max-open-uploads"),
+    ...webhookSettingsFrom(values),
     ffprobe: values["no-ffprobe"] ? false : "auto",
     logLevel: values["log-level"] ?? process.env.LOG_LEVEL ?? "info",
   });

@@ -27,6 +27,7 @@ export class WebhookReceiver {
   answer: (webhook: ReceivedWebhook) => Answer = () => ({ status: 204 });
   readonly #server: Server;
   readonly #hanging = new Set<ServerResponse>();
+  readonly #timers = new Set<NodeJS.Timeout>();
 
   private constructor(server: Server) {
     this.#server = server;
@@ -59,8 +60,18 @@ export class WebhookReceiver {
             .writeHead(answer.status, { "content-type": "text/plain" })
             .end(`answered ${answer.status}`);
         };
-        if (answer.delayMs === undefined) reply();
-        else setTimeout(reply, answer.delayMs);
+        if (answer.delayMs === undefined) {
+          reply();
+          return;
+        }
+        // A slow receiver: the connection stays open, the answer comes after the delay.
+        receiver.#hanging.add(response);
+        response.on("close", () => receiver.#hanging.delete(response));
+        const timer = setTimeout(() => {
+          receiver.#timers.delete(timer);
+          reply();
+        }, answer.delayMs);
+        receiver.#timers.add(timer);
       });
     });
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -89,6 +100,7 @@ export class WebhookReceiver {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer);
     for (const response of this.#hanging) response.destroy();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
