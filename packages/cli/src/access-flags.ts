@@ -35,16 +35,15 @@ export function accessSettingsFrom(
   },
   apiKey: string | undefined,
 ): Partial<AccessSettings> {
-  const env = process.env;
   const settings: Partial<AccessSettings> = {};
-  const url = values["authorize-url"] ?? env.CLEANCUT_AUTHORIZE_URL;
+  const url = values["authorize-url"] ?? fromEnv("CLEANCUT_AUTHORIZE_URL");
   if (url !== undefined) {
     if (!/^https?:\/\/[^\s]+$/i.test(url) || !URL.canParse(url)) {
       throw new UsageError(`--authorize-url must be an http(s) URL, got ${JSON.stringify(url)}`);
     }
     settings.authorizeUrl = url;
   }
-  const timeout = values["authorize-timeout"] ?? env.CLEANCUT_AUTHORIZE_TIMEOUT;
+  const timeout = values["authorize-timeout"] ?? fromEnv("CLEANCUT_AUTHORIZE_TIMEOUT");
   if (timeout !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(timeout) || Number(timeout) <= 0) {
       throw new UsageError(
@@ -55,7 +54,8 @@ export function accessSettingsFrom(
   }
   const headers =
     values["authorize-header"] ??
-    env.CLEANCUT_AUTHORIZE_HEADERS?.split(",")
+    fromEnv("CLEANCUT_AUTHORIZE_HEADERS")
+      ?.split(",")
       .map((name) => name.trim())
       .filter((name) => name !== "");
   if (headers !== undefined) {
@@ -66,17 +66,24 @@ export function accessSettingsFrom(
     }
     settings.authorizeHeaders = headers.map((name) => name.toLowerCase());
   }
-  const privateVideos = values["private-videos"] ?? /^(1|true|yes)$/i.test(env.CLEANCUT_PRIVATE_VIDEOS ?? "");
-  if (privateVideos && apiKey === undefined) {
+  const privateVideos =
+    values["private-videos"] ?? /^(1|true|yes)$/i.test(fromEnv("CLEANCUT_PRIVATE_VIDEOS") ?? "");
+  if (privateVideos && (apiKey === undefined || apiKey === "")) {
     throw new UsageError(
       "--private-videos needs --api-key (or CLEANCUT_API_KEY): it reads videos and mints playback URLs",
     );
   }
   settings.privateVideos = privateVideos;
-  const secret = values["playback-secret"] ?? env.CLEANCUT_PLAYBACK_SECRET;
+  const secret = values["playback-secret"] ?? fromEnv("CLEANCUT_PLAYBACK_SECRET");
   if (secret !== undefined) {
     if (secret.length < 16) throw new UsageError("--playback-secret must be at least 16 characters");
     settings.playbackSecret = secret;
   }
   return settings;
+}
+
+/** An empty variable (`FOO=` in a compose file) means unset. */
+function fromEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
 }
