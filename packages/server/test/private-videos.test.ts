@@ -140,6 +140,13 @@ describe("private videos", () => {
     expect(missing.body.error.code).toBe("video_not_found");
   });
 
+  it("the application deletes a video with the API key (last: the others read it)", async () => {
+    expect((await api.call("DELETE", `/v1/videos/${videoId}`, { token: "wrong" })).status).toBe(403);
+    expect((await api.call("DELETE", `/v1/videos/${videoId}`, { token: apiKey })).status).toBe(204);
+    const gone = await api.call("GET", `/v1/videos/${videoId}`, { token: apiKey });
+    expect(gone.status).toBe(404);
+  });
+
   it("a URL signed with another secret is invalid here", async () => {
     const other = playbackKey({ apiKey: "another-key", playbackSecret: undefined }) as Buffer;
     const refused = await api.call("GET", playbackPath(other, videoId, Math.floor(Date.now() / 1000) + 600));
