@@ -236,6 +236,52 @@ describe("tus creation goes through the authorizer too", () => {
     ).toBe(204);
   });
 
+  it("concatenation: each partial upload and the final one are asked about, marked as such", async () => {
+    authorizer.answer = () => ({ status: 200, body: { owner: "user-9" } });
+    const partial = await tusCreate({ "upload-concat": "partial" });
+    expect(partial.status).toBe(201);
+    expect(authorizer.calls.at(-1)?.body).toMatchObject({
+      protocol: "tus",
+      concat: "partial",
+      size: 100 * KiB,
+    });
+    const patched = await fetch(`${t.url}${partial.headers.get("location")}`, {
+      method: "PATCH",
+      headers: {
+        "tus-resumable": "1.0.0",
+        "upload-offset": "0",
+        "content-type": "application/offset+octet-stream",
+      },
+      body: new Uint8Array(100 * KiB),
+    });
+    expect(patched.status).toBe(204);
+    authorizer.answer = () => ({ status: 403, body: { message: "no joining today" } });
+    const final = await fetch(`${t.url}/files/`, {
+      method: "POST",
+      headers: {
+        "tus-resumable": "1.0.0",
+        "upload-concat": `final;${partial.headers.get("location")}`,
+        "upload-metadata": `filename ${b64("joined.mp4")},filetype ${b64("video/mp4")}`,
+      },
+    });
+    expect(final.status).toBe(403);
+    expect(authorizer.calls).toHaveLength(2);
+    expect(authorizer.calls[1]?.body).toMatchObject({
+      protocol: "tus",
+      concat: "final",
+      size: 100 * KiB,
+      filename: "joined.mp4",
+    });
+    expect(
+      (
+        await fetch(`${t.url}${partial.headers.get("location")}`, {
+          method: "DELETE",
+          headers: { "tus-resumable": "1.0.0" },
+        })
+      ).status,
+    ).toBe(204);
+  });
+
   it("refused: the application's status and message, nothing created", async () => {
     await expect.poll(async () => leftovers(t.dataDir)).toEqual([]);
     const before = await uploadCount();
