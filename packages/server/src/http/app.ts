@@ -92,7 +92,8 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
   registerOperationsRoutes(app, ctx);
   registerTus(app, ctx);
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  if (ctx.config.webRoot !== false) await registerWebPage(app, ctx.config.webRoot ?? defaultWebRoot());
+  if (ctx.config.webRoot !== false)
+    await registerWebPage(app, ctx.config.webRoot ?? defaultWebRoot(), ctx.config.corsOrigins);
   return app;
 }
 

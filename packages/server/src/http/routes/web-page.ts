@@ -6,20 +6,23 @@ import type { FastifyInstance } from "fastify";
 
 /**
  * The page's own policy: everything from this origin, media from blob: (the local preview),
- * no inline script, no framing. The page talks only to this server.
+ * no inline script. The page talks only to this server. It may be framed only by pages of its
+ * own origin (an app that mounts cleancut) and of `frameAncestors` (the origins already trusted
+ * to call the API from a browser): an app embeds it in an iframe to send an upload it created.
  */
-const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+const contentSecurityPolicy = (frameAncestors: string[]) =>
+  [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    `frame-ancestors ${["'self'", ...frameAncestors].join(" ")}`,
+  ].join("; ");
 
 /** Where the prebuilt page of `@cleancut/web` is, if it is installed and built. */
 export function defaultWebRoot(): string | undefined {
@@ -33,7 +36,11 @@ export function defaultWebRoot(): string | undefined {
 }
 
 /** Serves the page at `/` (its files are prebuilt: serving needs no build step). */
-export async function registerWebPage(app: FastifyInstance, webRoot: string | undefined): Promise<void> {
+export async function registerWebPage(
+  app: FastifyInstance,
+  webRoot: string | undefined,
+  frameAncestors: string[] = [],
+): Promise<void> {
   if (webRoot === undefined) {
     app.get("/", { schema: { hide: true } }, async (_request, reply) =>
       reply
@@ -54,7 +61,7 @@ export async function registerWebPage(app: FastifyInstance, webRoot: string | un
     setHeaders(response, path) {
       response.setHeader("x-content-type-options", "nosniff");
       if (path.endsWith(".html")) {
-        response.setHeader("content-security-policy", contentSecurityPolicy);
+        response.setHeader("content-security-policy", contentSecurityPolicy(frameAncestors));
         response.setHeader("cache-control", "no-cache");
       } else {
         // Vite names assets by content hash.
