@@ -2,7 +2,7 @@ import { createHash, randomFillSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { Frame, Page } from "playwright-core";
 import { expect } from "vitest";
 import { leftovers, type TestServer } from "../../../server/test/support/harness.js";
 import type { TestBrowser } from "./browser.js";
@@ -29,7 +29,7 @@ export function cells(page: Page, state: string): Promise<number> {
   return page.locator(`#segment-map [data-state="${state}"]`).count();
 }
 
-export async function waitForCells(page: Page, state: string, atLeast: number): Promise<void> {
+export async function waitForCells(page: Page | Frame, state: string, atLeast: number): Promise<void> {
   await page.waitForFunction(
     ([s, n]) => document.querySelectorAll(`#segment-map [data-state="${s}"]`).length >= (n as number),
     [state, atLeast] as const,
@@ -46,7 +46,10 @@ export async function uploadIdOf(page: Page): Promise<string> {
 }
 
 /** Waits for the verified report on the page and returns what it says. */
-export async function verifiedReport(page: Page, selector = "#report"): Promise<Record<string, string>> {
+export async function verifiedReport(
+  page: Page | Frame,
+  selector = "#report",
+): Promise<Record<string, string>> {
   await page.waitForSelector(`${selector}[data-verified="true"]`, { timeout: 60_000 });
   const terms = await page.locator(`${selector} dt`).allTextContents();
   const values = await page.locator(`${selector} dd`).allTextContents();
