@@ -121,6 +121,12 @@ export interface UploadRepository {
    * `before`: until then they keep answering GET with their report. Returns how many went.
    */
   purgeFinished(before: number, limit: number, signal: AbortSignal): Promise<number>;
+  /**
+   * Forgets outbox events recorded before `before` that no webhook delivery still waits for
+   * (delivered, dead-lettered, or never fanned out because no webhook URL was configured), with
+   * their delivery rows. Returns how many events went.
+   */
+  pruneEvents(before: number, limit: number, signal: AbortSignal): Promise<number>;
   /** Uploads left `completing` by a crash. */
   listStuckCompleting(signal: AbortSignal): Promise<UploadRecord[]>;
 

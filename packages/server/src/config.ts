@@ -37,6 +37,11 @@ export interface ServerConfig {
   tusUnclaimedTtlMs: number;
   /** A cancelled upload answers GET (with its report) until this long after it expired and was cancelled. */
   finishedRetentionMs: number;
+  /**
+   * Upload events stay in the outbox this long once no webhook delivery waits for them (for
+   * `cleancut webhooks ls` and replays); events written while no webhook URL is set go too.
+   */
+  eventRetentionMs: number;
   /** How often the reaper looks for expired uploads and due cleanups. */
   sweepIntervalMs: number;
   /**
@@ -102,6 +107,7 @@ export const defaultConfig: ServerConfig = {
   uploadTtlMs: 24 * 60 * 60 * 1000,
   tusUnclaimedTtlMs: 60 * 1000,
   finishedRetentionMs: 60 * 60 * 1000,
+  eventRetentionMs: 7 * 24 * 60 * 60 * 1000,
   sweepIntervalMs: 1000,
   gcIntervalMs: 60 * 60 * 1000,
   gcGraceMs: 10 * 60 * 1000,

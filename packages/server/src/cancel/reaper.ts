@@ -15,6 +15,8 @@ export interface ReaperDeps {
   batchSize: number;
   /** How long a cancelled upload keeps answering GET after it expired and after it was cancelled. */
   finishedRetentionMs: number;
+  /** How long upload events stay in the outbox once no webhook delivery waits for them. */
+  eventRetentionMs: number;
   /** One sweep at a time across every instance sharing the database (a sweep is skipped while another runs). */
   sweepLock: SweepLock;
   /** Another instance's complete in progress is not a crashed one: it has a live write in the ledger. */
@@ -89,6 +91,8 @@ export class Reaper {
     }
     const forgotten = await repository.purgeFinished(now - this.deps.finishedRetentionMs, batchSize, signal);
     if (forgotten > 0) log.debug({ forgotten }, "forgot expired cancelled uploads");
+    const pruned = await repository.pruneEvents(now - this.deps.eventRetentionMs, batchSize, signal);
+    if (pruned > 0) log.debug({ pruned }, "forgot delivered and expired upload events");
     await this.#collectOrphansWhenDue(signal);
   }
 

@@ -344,6 +344,18 @@ export class PostgresUploadRepository implements UploadRepository {
     return result.rowCount ?? 0;
   }
 
+  async pruneEvents(before: number, limit: number, signal: AbortSignal): Promise<number> {
+    // Delivery rows go with their event (ON DELETE CASCADE).
+    const { rowCount } = await this.#query(
+      `DELETE FROM webhook_events WHERE seq IN (SELECT seq FROM webhook_events e WHERE e.created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
+           ORDER BY e.created_at LIMIT $2)`,
+      [before, limit],
+      signal,
+    );
+    return rowCount ?? 0;
+  }
+
   async listStuckCompleting(signal: AbortSignal): Promise<UploadRecord[]> {
     const { rows } = await this.#query<UploadRow>(
       "SELECT * FROM uploads WHERE state = 'completing'",

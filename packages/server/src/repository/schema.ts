@@ -129,6 +129,7 @@ export const migrations: readonly Migration[] = [
       );
       CREATE INDEX webhook_events_unfanned ON webhook_events (fanned_out_at, seq);
       CREATE INDEX webhook_events_upload ON webhook_events (upload_id, seq);
+      CREATE INDEX webhook_events_created ON webhook_events (created_at);
       CREATE TABLE webhook_deliveries (
         event_seq BIGINT NOT NULL REFERENCES webhook_events(seq) ON DELETE CASCADE,
         endpoint TEXT NOT NULL,

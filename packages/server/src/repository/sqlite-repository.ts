@@ -268,6 +268,16 @@ export class SqliteUploadRepository implements UploadRepository {
     ).run(before, before, limit).changes;
   }
 
+  async pruneEvents(before: number, limit: number, signal: AbortSignal): Promise<number> {
+    signal.throwIfAborted();
+    // Delivery rows go with their event (ON DELETE CASCADE; foreign keys are on).
+    return this.#sql(
+      `DELETE FROM webhook_events WHERE seq IN (SELECT seq FROM webhook_events e WHERE e.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
+           ORDER BY e.created_at LIMIT ?)`,
+    ).run(before, limit).changes;
+  }
+
   async listStuckCompleting(signal: AbortSignal): Promise<UploadRecord[]> {
     signal.throwIfAborted();
     const rows = this.#sql("SELECT * FROM uploads WHERE state = 'completing'").all() as UploadRow[];

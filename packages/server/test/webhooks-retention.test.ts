@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { openWebhookOutbox, type WebhookOutbox } from "../src/index.js";
+import { Api } from "./support/api.js";
+import { removeDir, startTestServer } from "./support/harness.js";
+import { waitFor } from "./support/wait.js";
+import { createAndCancel } from "./support/webhook-flows.js";
+import { newWebhookSecret, WebhookReceiver } from "./support/webhook-receiver.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A server whose reaper forgets events as soon as nothing waits for them (retention 0). */
+async function server(webhookUrls: string[]) {
+  const t = await startTestServer({
+    webhookUrls,
+    ...(webhookUrls.length > 0 ? { webhookSecret: newWebhookSecret() } : {}),
+    webhookBackoff: { baseMs: 50, maxMs: 100 },
+    eventRetentionMs: 0,
+  });
+  const outbox: WebhookOutbox = openWebhookOutbox(undefined, t.dataDir);
+  cleanups.push(async () => {
+    await t.close();
+    await outbox.close();
+    await removeDir(t.dataDir);
+  });
+  return { api: new Api(t.url), outbox, repository: t.server.repository };
+}
+
+async function eventsOf(outbox: WebhookOutbox, uploadId: string): Promise<string[]> {
+  const all = await outbox.list({ failedOnly: false, limit: 1000 }, AbortSignal.timeout(5_000));
+  return all.filter((listing) => listing.uploadId === uploadId).map((listing) => listing.state);
+}
+
+describe("outbox retention", () => {
+  it("forgets delivered events, never one whose delivery is still pending", async () => {
+    const hooks = await WebhookReceiver.start();
+    cleanups.push(() => hooks.close());
+    let held: string | undefined;
+    hooks.answer = (webhook) => (webhook.event.data.uploadId === held ? { status: 503 } : { status: 204 });
+    const { api, outbox } = await server([hooks.url]);
+
+    const waiting = await api.create(1024, 64 * 1024);
+    held = waiting.id;
+    await api.cancel(waiting);
+    const delivered = await createAndCancel(api);
+    await waitFor(() => hooks.acceptedFor(delivered.id).length === 2, "the other upload's events delivered");
+    await waitFor(
+      async () => (await eventsOf(outbox, delivered.id)).length === 0,
+      "delivered events forgotten",
+    );
+    // Failing again and again, and kept: its retry window is days, whatever the retention.
+    await waitFor(
+      () => hooks.received.filter((w) => w.event.data.uploadId === waiting.id).length >= 3,
+      "the held upload's event retried",
+    );
+    expect(await eventsOf(outbox, waiting.id)).toEqual(["pending", "pending"]);
+
+    held = undefined;
+    await waitFor(
+      () => hooks.acceptedFor(waiting.id).length === 2,
+      "the held events delivered once accepted",
+    );
+    await waitFor(async () => (await eventsOf(outbox, waiting.id)).length === 0, "then forgotten too");
+  });
+
+  it("events written while no webhook URL is set do not pile up", async () => {
+    const { api, outbox, repository } = await server([]);
+    const written: string[] = [];
+    repository.onEventCommitted((event) => written.push(event.type));
+    const upload = await createAndCancel(api);
+    expect(written).toEqual(["upload.created", "upload.cancelled"]);
+    await waitFor(async () => (await eventsOf(outbox, upload.id)).length === 0, "events forgotten");
+    expect(await eventsOf(outbox, upload.id)).toEqual([]);
+  });
+});
