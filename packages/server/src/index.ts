@@ -21,6 +21,9 @@ export { PostgresCoordination, type PostgresCoordinationOptions } from "./cluste
 export { type ClusterSettings, defaultClusterSettings } from "./cluster/settings.js";
 export { sniffContainer } from "./complete/sniff-container.js";
 export { defaultConfig, type S3Settings, type ServerConfig } from "./config.js";
+export { type CleancutPluginOptions, cleancut } from "./embed/fastify-plugin.js";
+export { type CleancutHandler, type CleancutHandlerOptions, cleancutHandler } from "./embed/node-handler.js";
+export type { UploadEventListener, UploadEventListeners } from "./embed/upload-event-listeners.js";
 export { FaultGate } from "./faults/fault-gate.js";
 export { faultInjectingRepository, type RepositoryMethod } from "./faults/fault-injecting-repository.js";
 export {
@@ -33,7 +36,14 @@ export {
 export { openRepository } from "./repository/open-repository.js";
 export { PostgresUploadRepository } from "./repository/postgres-repository.js";
 export { SqliteUploadRepository } from "./repository/sqlite-repository.js";
-export { type CleancutServer, type CleancutServerOptions, startServer } from "./server.js";
+export {
+  type Cleancut,
+  type CleancutOptions,
+  type CleancutServer,
+  type CleancutServerOptions,
+  createCleancut,
+  startServer,
+} from "./server.js";
 export { DiskStore } from "./stores/disk-store.js";
 export { type Fault, FaultInjectingStore } from "./stores/fault-injecting-store.js";
 export { openStore } from "./stores/open-store.js";

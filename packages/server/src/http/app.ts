@@ -4,6 +4,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
+import type { ServerConfig } from "../config.js";
 import { tusRequestHeaders, tusResponseHeaders } from "../tus/protocol.js";
 import { registerTus } from "../tus/register-tus.js";
 import type { AppContext } from "./context.js";
@@ -19,13 +20,18 @@ import { registerUploadRoutes } from "./routes/uploads.js";
 import { registerVideoRoutes } from "./routes/videos.js";
 import { defaultWebRoot, registerWebPage } from "./routes/web-page.js";
 
-export async function buildApp(ctx: AppContext, logger: Logger): Promise<FastifyInstance> {
+/** The standalone server's Fastify instance, with `register` adding cleancut's routes to its root. */
+export async function buildApp(
+  config: ServerConfig,
+  logger: Logger,
+  register: (app: FastifyInstance) => Promise<void>,
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Whole-request timeouts would kill a slow but honest segment upload; an idle socket
     // timeout cuts off stalled senders instead.
     requestTimeout: 0,
-    connectionTimeout: ctx.config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
     bodyLimit: 64 * 1024,
     // Long enough that an overlong id reaches the handler and gets `invalid_upload_id`, rather
     // than the router's bare 414.
@@ -35,10 +41,20 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
     forceCloseConnections: true,
     // Per-request lines only when debugging: the upload log lines carry what matters.
     logController: new LogController({
-      disableRequestLogging: ctx.config.logLevel !== "debug" && ctx.config.logLevel !== "trace",
+      disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
     }),
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
   });
+  await register(app);
+  return app;
+}
+
+/**
+ * Everything cleancut serves, registered into `app`: the standalone server's root, or the
+ * encapsulated scope of the plugin inside a host app (where the error handler, parsers, CORS
+ * and rate limiter below stay in cleancut's scope).
+ */
+export async function registerCleancutRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   installErrorHandling(app);
   // Closed by default: the page is same-origin; other origins only when listed.
   if (ctx.config.corsOrigins.length > 0) {
@@ -94,7 +110,6 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   if (ctx.config.webRoot !== false)
     await registerWebPage(app, ctx.config.webRoot ?? defaultWebRoot(), ctx.config.corsOrigins);
-  return app;
 }
 
 /**
@@ -104,7 +119,8 @@ export async function buildApp(ctx: AppContext, logger: Logger): Promise<Fastify
  */
 function bindResourceIdsToLogs(app: FastifyInstance): void {
   app.addHook("onRequest", async (request, reply) => {
-    const url = request.routeOptions.url ?? "";
+    // Route urls carry the mount prefix inside a host app.
+    const url = (request.routeOptions.url ?? "").slice(app.prefix.length);
     const id = (request.params as { id?: unknown } | undefined)?.id;
     if (typeof id !== "string") return;
     const key = url.startsWith("/v1/uploads/:id")

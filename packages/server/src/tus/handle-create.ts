@@ -5,6 +5,7 @@ import { authorizerStep, createAccess } from "../http/create-access.js";
 import { validateMetadata } from "../http/metadata.js";
 import { creatorOf, openUpload } from "../http/open-upload.js";
 import type { OpenUploadCap } from "../http/open-upload-cap.js";
+import { publicPath } from "../http/public-path.js";
 import { removeIfAbandoned } from "../http/remove-if-abandoned.js";
 import { requestSignal } from "../http/request-signal.js";
 import { appendBytes } from "./append-bytes.js";
@@ -108,7 +109,7 @@ export async function handleCreate(
     return reply
       .code(201)
       .headers({
-        location: tusUploadPath(record.id, token),
+        location: publicPath(request, tusUploadPath(record.id, token)),
         ...(partials === undefined && offset > 0 ? { "upload-offset": String(offset) } : {}),
         ...expiryHeaders(current),
       })

@@ -1,6 +1,7 @@
 import { UploadCancelledError } from "@cleancut/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../http/context.js";
+import { publicPath } from "../http/public-path.js";
 import { requestSignal } from "../http/request-signal.js";
 import { finishIfComplete } from "./finish.js";
 import { tusPosition } from "./offset.js";
@@ -38,7 +39,10 @@ export async function handleHead(
   if (concat?.kind === "partial") reply.header("upload-concat", "partial");
   // The parts' tokens are not kept (only hashes are), so the final names them without one.
   if (concat?.kind === "final") {
-    reply.header("upload-concat", `final;${concat.parts.map((id) => `${tusBasePath}${id}`).join(" ")}`);
+    reply.header(
+      "upload-concat",
+      `final;${concat.parts.map((id) => publicPath(request, `${tusBasePath}${id}`)).join(" ")}`,
+    );
   }
   return reply.code(200).send();
 }

@@ -9,6 +9,7 @@ import { authorizerStep, createAccess } from "../create-access.js";
 import { validateMetadata } from "../metadata.js";
 import { creatorOf, openUpload } from "../open-upload.js";
 import { OpenUploadCap } from "../open-upload-cap.js";
+import { publicPath } from "../public-path.js";
 import { removeIfAbandoned } from "../remove-if-abandoned.js";
 import { requestSignal } from "../request-signal.js";
 import { errorResponses, errorSchema, metadataSchema, ownerSchema } from "../schemas.js";
@@ -111,7 +112,10 @@ export function registerCreateUpload(app: FastifyInstance, ctx: AppContext): voi
         expiresAt: new Date(record.expiresAt).toISOString(),
         mode,
       };
-      return reply.code(201).header("location", `/v1/uploads/${id}`).send(body);
+      return reply
+        .code(201)
+        .header("location", publicPath(request, `/v1/uploads/${id}`))
+        .send(body);
     },
   );
 }

@@ -55,6 +55,8 @@ export async function registerWebPage(
     root: webRoot,
     prefix: "/",
     wildcard: false,
+    // No `reply.sendFile` decorator: a host app using @fastify/static itself would clash with it.
+    decorateReply: false,
     index: ["index.html"],
     // Our own cache headers below, not the plugin's max-age=0 on everything.
     cacheControl: false,
