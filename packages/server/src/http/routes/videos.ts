@@ -12,6 +12,7 @@ import {
   playbackKey,
   playbackPath,
 } from "../playback-url.js";
+import { publicPath } from "../public-path.js";
 import { parseRange } from "../range.js";
 import { requestSignal } from "../request-signal.js";
 import { bearerSecurity, errorResponses, videoSchema } from "../schemas.js";
@@ -160,7 +161,7 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
       const video = await findVideo(request.params.id, requestSignal(reply));
       const expires = Math.floor(Date.now() / 1000) + (request.body?.expiresIn ?? defaultPlaybackSeconds);
       return {
-        url: playbackPath(key, video.videoId, expires),
+        url: publicPath(request, playbackPath(key, video.videoId, expires)),
         expiresAt: new Date(expires * 1000).toISOString(),
       };
     },
