@@ -58,7 +58,8 @@ export async function startExample({ port = 3000, host = "127.0.0.1", dataDir, c
   // A new upload for the logged-in user, created server-to-server with the API key: the browser
   // never holds the key, only this one upload's id and token.
   app.post("/api/uploads", express.json(), loggedIn, async (request, response) => {
-    const { title, filename, size, contentType } = request.body ?? {};
+    const { filename, size, contentType } = request.body ?? {};
+    const title = String(request.body?.title ?? "").trim() || "Untitled";
     const created = await fetch(`${cleancutUrl}/v1/uploads`, {
       method: "POST",
       headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
@@ -67,7 +68,7 @@ export async function startExample({ port = 3000, host = "127.0.0.1", dataDir, c
         size,
         contentType,
         owner: request.user,
-        metadata: { title: String(title) },
+        metadata: { title },
       }),
     });
     const body = await created.json();
@@ -75,7 +76,7 @@ export async function startExample({ port = 3000, host = "127.0.0.1", dataDir, c
       response.status(400).json({ error: body.error?.message ?? `cleancut answered ${created.status}` });
       return;
     }
-    videos.addUpload({ uploadId: body.id, owner: request.user, title: String(title), filename, size });
+    videos.addUpload({ uploadId: body.id, owner: request.user, title, filename, size });
     // The token goes in the fragment: browsers never send it to a server, so it stays out of logs.
     const fragment = new URLSearchParams({ upload: body.id, token: body.token });
     response.status(201).json({ id: body.id, uploaderUrl: `/cleancut/#${fragment}` });
