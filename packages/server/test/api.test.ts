@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { request } from "node:http";
+import { uploadEventTypes } from "@cleancut/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, contentDigest, randomFile, sha256Hex, sliceSegment } from "./support/api.js";
 import { leftovers, removeDir, startTestServer, type TestServer } from "./support/harness.js";
@@ -373,8 +374,24 @@ describe("documentation and unknown routes", () => {
         "/v1/uploads/{id}/complete",
         "/v1/videos/{id}",
         "/v1/videos/{id}/content",
+        "/v1/videos/{id}/playback-url",
       ]),
     );
+  });
+
+  it("documents every webhook event with its body and signature headers", async () => {
+    const { body } = await api.call("GET", "/openapi.json");
+    expect(Object.keys(body.webhooks).sort()).toEqual([...uploadEventTypes].sort());
+    const cancelled = body.webhooks["upload.cancelled"].post;
+    expect(cancelled.parameters.map((header: { name: string }) => header.name)).toEqual([
+      "webhook-id",
+      "webhook-timestamp",
+      "webhook-signature",
+    ]);
+    const event = cancelled.requestBody.content["application/json"].schema;
+    expect(event.properties.type.const).toBe("upload.cancelled");
+    expect(event.properties.data.required).toEqual(["uploadId", "report"]);
+    expect(Object.keys(event.properties.data.properties.report.properties)).toContain("verified");
   });
 
   it("answers unknown routes with route_not_found", async () => {

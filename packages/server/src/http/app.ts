@@ -9,6 +9,7 @@ import { tusRequestHeaders, tusResponseHeaders } from "../tus/protocol.js";
 import { registerTus } from "../tus/register-tus.js";
 import type { AppContext } from "./context.js";
 import { installErrorHandling } from "./errors.js";
+import { openapiWebhooks } from "./openapi-webhooks.js";
 import { registerCancelUpload } from "./routes/cancel-upload.js";
 import { registerCompleteUpload } from "./routes/complete-upload.js";
 import { registerCreateUpload } from "./routes/create-upload.js";
@@ -79,6 +80,7 @@ export async function registerCleancutRoutes(app: FastifyInstance, ctx: AppConte
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
+      webhooks: openapiWebhooks(),
       info: {
         title: "cleancut",
         version: "1",
