@@ -1,9 +1,12 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { uploadEventTypes } from "@cleancut/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api, contentDigest, randomFile, sha256Hex, sliceSegment } from "./support/api.js";
-import { leftovers, removeDir, startTestServer, type TestServer } from "./support/harness.js";
+import { filesUnder, leftovers, removeDir, startTestServer, type TestServer } from "./support/harness.js";
+import { waitFor } from "./support/wait.js";
 
 const KiB = 1024;
 let t: TestServer;
@@ -269,6 +272,47 @@ describe("complete and videos", () => {
     }
     return upload;
   }
+
+  it("a cancel during the ffprobe check: complete answers 410 upload_cancelled, not a 500", async () => {
+    // ffprobe, held for probes (not for the start-up `-version` check) once it has said it
+    // started, so the cancel lands while the complete is waiting for it.
+    const bin = await mkdtemp(join(tmpdir(), "cleancut-slow-ffprobe-"));
+    const slowFfprobe = join(bin, "ffprobe");
+    const started = join(bin, "probing");
+    await writeFile(
+      slowFfprobe,
+      `#!/bin/sh\n[ "$1" = "-version" ] || { touch "${started}"; sleep 30; }\nexec ffprobe "$@"\n`,
+      { mode: 0o755 },
+    );
+    const slow = await startTestServer({ ffprobe: slowFfprobe });
+    try {
+      const slowApi = new Api(slow.url);
+      const file = await readFile(process.env.CLEANCUT_TEST_VIDEO as string);
+      const upload = await slowApi.create(file.length, 64 * KiB);
+      for (let index = 0; index < upload.segmentCount; index++) {
+        expect((await slowApi.putSegment(upload, index, sliceSegment(file, 64 * KiB, index))).status).toBe(
+          201,
+        );
+      }
+      const completing = slowApi.complete(upload);
+      await waitFor(
+        async () => (await stat(started).catch(() => undefined)) !== undefined,
+        "ffprobe running",
+      );
+      const cancel = await slowApi.cancel(upload);
+      expect(cancel.status).toBe(200);
+      expect(cancel.body).toMatchObject({ verified: true });
+      const complete = await completing;
+      expect(complete.status).toBe(410);
+      expect(complete.body.error.code).toBe("upload_cancelled");
+      expect(await leftovers(slow.dataDir, upload.id)).toEqual([]);
+      expect(await filesUnder(join(slow.dataDir, "videos"))).toEqual([]);
+    } finally {
+      await slow.close();
+      await removeDir(slow.dataDir);
+      await removeDir(bin);
+    }
+  });
 
   it("joins a real video, probes it, removes the segments, serves it with Range", async () => {
     const file = await readFile(process.env.CLEANCUT_TEST_VIDEO as string);

@@ -30,7 +30,9 @@ export function runFfprobe(
       stdout += chunk;
     });
     child.stderr.resume();
-    child.on("error", reject);
+    // Aborted (a cancel during the check): the reason (upload_cancelled) is the error, not
+    // child_process's generic AbortError, which would reach the client as a 500.
+    child.on("error", (error) => reject(signal.aborted ? signal.reason : error));
     child.on("close", (code) => {
       if (signal.aborted) return reject(signal.reason);
       if (code !== 0) return resolve(undefined);
