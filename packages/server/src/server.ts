@@ -80,22 +80,23 @@ export interface Cleancut {
   close(): Promise<void>;
 }
 
-export interface CleancutServer {
+/** cleancut serving HTTP on its own port (`startServer`): what `Cleancut` offers, plus the address. */
+export interface CleancutServer
+  extends Pick<
+    Cleancut,
+    | "config"
+    | "on"
+    | "repository"
+    | "store"
+    | "inflight"
+    | "cancels"
+    | "reaper"
+    | "coordination"
+    | "metrics"
+    | "close"
+  > {
   readonly url: string;
-  readonly config: ServerConfig;
   readonly app: FastifyInstance;
-  /** Typed in-process events: see `Cleancut.on`. */
-  on<K extends UploadEventType>(type: K, listener: UploadEventListener<K>): Unsubscribe;
-  readonly repository: UploadRepository;
-  readonly store: SegmentStore & VideoStore;
-  readonly inflight: InflightRegistry;
-  readonly cancels: CancelService;
-  readonly reaper: Reaper;
-  /** Cancel signals, the shared write ledger and the sweep lock (PostgreSQL-backed with a postgres `databaseUrl`). */
-  readonly coordination: Coordination;
-  /** This instance's Prometheus registry (what GET /metrics serves). */
-  readonly metrics: ServerMetrics;
-  close(): Promise<void>;
 }
 
 /**
