@@ -17,6 +17,7 @@ import { countsByState } from "./counts.js";
 import { CommittedEvents, type EventRow, eventRowOf, newEventValues } from "./event-rows.js";
 import { patchToColumns, rowToUpload, rowToVideo, type UploadRow, type VideoRow } from "./rows.js";
 import { migrationSql, migrations } from "./schema.js";
+import { statementCache } from "./statement-cache.js";
 
 /**
  * Upload metadata in one SQLite file. better-sqlite3 is synchronous, so every method is one
@@ -25,27 +26,18 @@ import { migrationSql, migrations } from "./schema.js";
  */
 export class SqliteUploadRepository implements UploadRepository {
   readonly #db: Database.Database;
-  /** Prepared once per SQL text: preparing is a parse on the event loop, per call it showed in profiles. */
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #sql: (sql: string) => Database.Statement;
   readonly #committed = new CommittedEvents();
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
+    this.#sql = statementCache(this.#db);
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = FULL");
     this.#db.pragma("foreign_keys = ON");
     this.#db.pragma("busy_timeout = 5000");
     this.#migrate();
-  }
-
-  #sql(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
   }
 
   #migrate(): void {

@@ -1,5 +1,6 @@
 import { EventNotFoundError } from "@cleancut/core";
 import Database from "better-sqlite3";
+import { statementCache } from "../repository/statement-cache.js";
 import {
   type AttemptRecord,
   type ClaimedDelivery,
@@ -24,23 +25,14 @@ import {
  */
 export class SqliteWebhookOutbox implements WebhookOutbox {
   readonly #db: Database.Database;
-  /** Prepared once per SQL text, as the repository does: a claim runs on every wake-up. */
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #sql: (sql: string) => Database.Statement;
 
   constructor(path: string) {
     this.#db = new Database(path, { fileMustExist: true });
+    this.#sql = statementCache(this.#db);
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = FULL");
     this.#db.pragma("busy_timeout = 5000");
-  }
-
-  #sql(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
   }
 
   async fanOut(endpoints: readonly string[], now: number, signal: AbortSignal): Promise<number> {
