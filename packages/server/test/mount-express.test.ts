@@ -1,5 +1,5 @@
 import { mkdtemp } from "node:fs/promises";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { UploadEvent } from "@cleancut/core";
@@ -127,6 +127,35 @@ describe("closing the Express handler", () => {
     } finally {
       await handler.close();
       await closeHost(host.server);
+      await removeDir(dataDir);
+    }
+  });
+});
+
+describe("cleancut as the handler of a plain node:http server, routes under a prefix", () => {
+  it("serves the SDK and tus under the prefix it is given, and answers its own 404 outside", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "cleancut-mount-node-"));
+    const events: UploadEvent[] = [];
+    const handler = await cleancutHandler({ ...testOptions, dataDir, prefix: "/media/" });
+    handler.on("upload.completed", (event) => {
+      events.push(event);
+    });
+    handler.on("upload.created", (event) => {
+      events.push(event);
+    });
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const m: Mounted = { base: `${origin}/media`, dataDir, events };
+      await sdkUploadCompletes(m);
+      await tusUploadCompletes(m, "/media");
+      const outside = await fetch(`${origin}/v1/uploads`, { method: "POST" });
+      expect(outside.status).toBe(404);
+      expect((await outside.json()).error.code).toBe("route_not_found");
+    } finally {
+      await handler.close();
+      await closeHost(server);
       await removeDir(dataDir);
     }
   });

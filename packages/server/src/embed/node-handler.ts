@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InternalError, type Unsubscribe, type UploadEventType } from "@cleancut/core";
 import { buildApp } from "../http/app.js";
+import { installErrorHandling } from "../http/errors.js";
 import { setMountBase } from "../http/public-path.js";
 import { type Cleancut, type CleancutOptions, createCleancut } from "../server.js";
 import type { UploadEventListener } from "./upload-event-listeners.js";
@@ -42,7 +43,11 @@ export async function cleancutHandler(options: CleancutHandlerOptions = {}): Pro
   try {
     app = await buildApp(instance.config, instance.log, async (root) => {
       if (cleanPrefix === "") await instance.routes(root);
-      else await root.register(async (scope) => instance.routes(scope), { prefix: cleanPrefix });
+      else {
+        // The whole server is cleancut's: outside the prefix too, errors and 404s are its JSON.
+        installErrorHandling(root);
+        await root.register(async (scope) => instance.routes(scope), { prefix: cleanPrefix });
+      }
     });
     instance.onClose(() => app.close());
     await app.ready();
