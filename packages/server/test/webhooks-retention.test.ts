@@ -74,4 +74,38 @@ describe("outbox retention", () => {
     await waitFor(async () => (await eventsOf(outbox, upload.id)).length === 0, "events forgotten");
     expect(await eventsOf(outbox, upload.id)).toEqual([]);
   });
+
+  it("deliveries to a URL taken out of the config are dead-lettered once their retry window is over", async () => {
+    const gone = await WebhookReceiver.start();
+    cleanups.push(() => gone.close());
+    gone.answer = () => ({ status: 503 });
+    const secret = newWebhookSecret();
+    const first = await startTestServer({ webhookUrls: [gone.url], webhookSecret: secret });
+    const outbox: WebhookOutbox = openWebhookOutbox(undefined, first.dataDir);
+    cleanups.push(async () => {
+      await outbox.close();
+      await removeDir(first.dataDir);
+    });
+    const upload = await createAndCancel(new Api(first.url));
+    await waitFor(() => gone.received.length >= 1, "a first attempt to the old URL");
+    await first.close();
+    expect(await eventsOf(outbox, upload.id)).toEqual(["pending", "pending"]);
+
+    // The same database, now with another URL and a window that is already over.
+    const next = await startTestServer({
+      dataDir: first.dataDir,
+      webhookUrls: ["http://127.0.0.1:9/elsewhere"],
+      webhookSecret: secret,
+      webhookRetryWindowMs: 1,
+    });
+    cleanups.push(() => next.close());
+    await waitFor(
+      async () => (await eventsOf(outbox, upload.id)).every((state) => state === "dead"),
+      "retired",
+    );
+    const listed = await outbox.list({ failedOnly: true, limit: 100 }, AbortSignal.timeout(5_000));
+    expect(
+      listed.filter((listing) => listing.uploadId === upload.id).map((listing) => listing.lastError),
+    ).toEqual(["its webhook URL is no longer configured", "its webhook URL is no longer configured"]);
+  });
 });

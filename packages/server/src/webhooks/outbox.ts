@@ -19,6 +19,16 @@ export interface WebhookOutbox {
   record(claim: ClaimedDelivery, outcome: AttemptRecord, signal: AbortSignal): Promise<void>;
   /** Gives a claim back without counting an attempt (the dispatcher closed before it ended). */
   release(claim: ClaimedDelivery, signal: AbortSignal): Promise<void>;
+  /**
+   * Dead-letters pending deliveries to URLs no longer in `endpoints` once their retry window is
+   * over (scheduled before `scheduledBefore`): nobody will try them again, and a still-configured
+   * URL's would be dead by then too. Instances of a rolling config change keep each other's.
+   */
+  retireRemovedEndpoints(
+    endpoints: readonly string[],
+    scheduledBefore: number,
+    signal: AbortSignal,
+  ): Promise<number>;
   /** Newest events first, with one line per delivery (or one `queued` line before fan-out). */
   list(filter: ListFilter, signal: AbortSignal): Promise<DeliveryListing[]>;
   /** Resets every delivery of the event to pending now (dead ones too); throws `event_not_found`. */
@@ -125,6 +135,9 @@ export function listingFromRow(row: ListingRow): DeliveryListing {
     deliveredAt: optionalNumber(row.delivered_at),
   };
 }
+
+/** Why a retired delivery is dead (`cleancut webhooks ls` shows it). */
+export const removedEndpointError = "its webhook URL is no longer configured";
 
 /** Listing SQL both databases run (`?` placeholders are rewritten for PostgreSQL). */
 export const listingSelect = `SELECT e.id, e.type, e.upload_id, e.created_at, d.endpoint, d.state, d.attempts,

@@ -11,6 +11,7 @@ import {
   type ListingRow,
   listingFromRow,
   listingSelect,
+  removedEndpointError,
   type WebhookOutbox,
 } from "./outbox.js";
 
@@ -123,6 +124,20 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
       [claim.eventSeq, claim.endpoint, claim.claimedBy],
       signal,
     );
+  }
+
+  async retireRemovedEndpoints(
+    endpoints: readonly string[],
+    scheduledBefore: number,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const { rowCount } = await this.#query(
+      `UPDATE webhook_deliveries SET state = 'dead', last_error = $1, claimed_by = NULL, claimed_until = NULL
+       WHERE state = 'pending' AND scheduled_at < $2 AND NOT (endpoint = ANY($3::text[]))`,
+      [removedEndpointError, scheduledBefore, endpoints],
+      signal,
+    );
+    return rowCount ?? 0;
   }
 
   async list(filter: ListFilter, signal: AbortSignal): Promise<DeliveryListing[]> {

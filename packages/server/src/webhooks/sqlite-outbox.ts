@@ -12,6 +12,7 @@ import {
   type ListingRow,
   listingFromRow,
   listingSelect,
+  removedEndpointError,
   type WebhookOutbox,
 } from "./outbox.js";
 
@@ -115,6 +116,18 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
       `UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL
          WHERE event_seq = ? AND endpoint = ? AND claimed_by = ?`,
     ).run(claim.eventSeq, claim.endpoint, claim.claimedBy);
+  }
+
+  async retireRemovedEndpoints(
+    endpoints: readonly string[],
+    scheduledBefore: number,
+    signal: AbortSignal,
+  ): Promise<number> {
+    signal.throwIfAborted();
+    return this.#sql(
+      `UPDATE webhook_deliveries SET state = 'dead', last_error = ?, claimed_by = NULL, claimed_until = NULL
+       WHERE state = 'pending' AND scheduled_at < ? AND endpoint NOT IN (SELECT value FROM json_each(?))`,
+    ).run(removedEndpointError, scheduledBefore, JSON.stringify(endpoints)).changes;
   }
 
   async list(filter: ListFilter, signal: AbortSignal): Promise<DeliveryListing[]> {

@@ -47,6 +47,7 @@ export class WebhookDispatcher {
   #again = false;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
+  #nextRetireAt = 0;
 
   constructor(options: WebhookDispatcherOptions) {
     this.#options = options;
@@ -92,6 +93,7 @@ export class WebhookDispatcher {
     const { outbox, endpoints, concurrency, instanceId } = this.#options;
     const signal = AbortSignal.timeout(30_000);
     await outbox.fanOut(endpoints, Date.now(), signal);
+    await this.#retireRemovedEndpointsWhenDue(signal);
     const free = concurrency - this.#inflight.size;
     if (free <= 0 || this.#closed) return;
     const claims = await outbox.claim(
@@ -101,6 +103,16 @@ export class WebhookDispatcher {
     for (const claim of claims) this.#startAttempt(claim);
     // A full batch may have left more behind.
     if (claims.length === free) this.#again = true;
+  }
+
+  /** At most once a minute: deliveries to URLs taken out of the config would wait forever. */
+  async #retireRemovedEndpointsWhenDue(signal: AbortSignal): Promise<void> {
+    const now = Date.now();
+    if (now < this.#nextRetireAt) return;
+    this.#nextRetireAt = now + 60_000;
+    const { outbox, endpoints, retryWindowMs, log } = this.#options;
+    const retired = await outbox.retireRemovedEndpoints(endpoints, now - retryWindowMs, signal);
+    if (retired > 0) log.warn({ retired }, "dead-lettered deliveries to webhook URLs no longer configured");
   }
 
   #startAttempt(claim: ClaimedDelivery): void {
