@@ -62,10 +62,14 @@ describe("two instances on one PostgreSQL", () => {
         "upload.cancelled",
       ]);
     }
-    for (const server of servers) {
-      const delivered = await server.server.metrics.webhooksDelivered.get();
-      expect(delivered.values[0]?.value ?? 0).toBeGreaterThan(0);
-    }
+    // Each instance counts a delivery just after recording it.
+    const deliveredBy = async (server: (typeof servers)[number]) =>
+      (await server.server.metrics.webhooksDelivered.get()).values[0]?.value ?? 0;
+    await waitFor(
+      async () => (await Promise.all(servers.map(deliveredBy))).reduce((sum, n) => sum + n, 0) === 80,
+      "every delivery counted",
+    );
+    for (const server of servers) expect(await deliveredBy(server)).toBeGreaterThan(0);
   });
 });
 

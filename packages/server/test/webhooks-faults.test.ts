@@ -74,6 +74,11 @@ describe("receiver failures", () => {
       "upload.created 200",
       "upload.cancelled 200",
     ]);
+    // The receiver answered before the dispatcher recorded that answer: wait for the record.
+    await waitFor(
+      async () => (await deliveriesOf(outbox, upload.id)).every((l) => l.state === "delivered"),
+      "both deliveries recorded",
+    );
     const [created, cancelled] = await deliveriesOf(outbox, upload.id);
     expect(created).toMatchObject({ state: "delivered", attempts: 3, lastStatus: 200 });
     expect(created?.lastError).toMatch(/^receiver answered 410/);
@@ -168,7 +173,13 @@ describe("dead letters, replay and metrics", () => {
     const failedOnly = await outbox.list({ failedOnly: true, limit: 100 }, AbortSignal.timeout(5_000));
     expect(failedOnly.filter((l) => l.uploadId === upload.id)).toHaveLength(2);
 
-    let metrics = await (await fetch(`${t.url}/metrics`)).text();
+    // Counted just after each outcome is recorded, so possibly a moment after the listing shows it.
+    const scrape = async () => (await fetch(`${t.url}/metrics`)).text();
+    await waitFor(
+      async () => metricValue(await scrape(), "cleancut_webhook_dead_letters_total") === 2,
+      "both dead letters counted",
+    );
+    let metrics = await scrape();
     expect(metricValue(metrics, "cleancut_webhook_dead_letters_total")).toBe(2);
     expect(metricValue(metrics, "cleancut_webhook_failed_attempts_total")).toBeGreaterThanOrEqual(2);
     expect(metricValue(metrics, "cleancut_webhook_oldest_pending_age_seconds")).toBe(0);
@@ -181,7 +192,11 @@ describe("dead letters, replay and metrics", () => {
     await waitFor(() => hooks.acceptedFor(upload.id).length === 1, "the replayed event");
     expect(hooks.acceptedFor(upload.id)[0]?.id).toBe(createdId);
     expect(hooks.received.length).toBe(before + 1);
-    metrics = await (await fetch(`${t.url}/metrics`)).text();
+    await waitFor(
+      async () => metricValue(await scrape(), "cleancut_webhook_deliveries_total") >= 1,
+      "the delivery counted",
+    );
+    metrics = await scrape();
     expect(metricValue(metrics, "cleancut_webhook_deliveries_total")).toBe(1);
     await expect(outbox.replay("evt_nope", Date.now(), AbortSignal.timeout(5_000))).rejects.toMatchObject({
       code: "event_not_found",
