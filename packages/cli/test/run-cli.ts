@@ -31,8 +31,9 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRun
     stderr += chunk;
     notify();
   });
+  // "close", not "exit": the process may have exited before its last output was read.
   const exit = new Promise<number>((resolve) =>
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))),
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1))),
   );
   return {
     child,

@@ -63,6 +63,8 @@ describe("app-issued uploads", () => {
 
   it("?owner= lists one owner's uploads, newest first, with the API key only", async () => {
     const first = await appCreates("owner-b");
+    // Newest first is by creation time in milliseconds: two creates in the same one would tie.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const second = await appCreates("owner-b");
     await appCreates("owner-c");
     const listed = await api.call("GET", "/v1/uploads?owner=owner-b", { token: apiKey });

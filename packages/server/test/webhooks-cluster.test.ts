@@ -26,6 +26,7 @@ describe("two instances on one PostgreSQL", () => {
           databaseUrl: database.url,
           webhookUrls: [receiver.url],
           webhookSecret: secret,
+          webhookBackoff: { baseMs: 50, maxMs: 200 },
           cluster: { heartbeatMs: 100, staleAfterMs: 1_500, drainTimeoutMs: 1_000 },
         }),
       );
@@ -41,7 +42,7 @@ describe("two instances on one PostgreSQL", () => {
     await database?.drop();
   });
 
-  it("every event is delivered exactly once, and both instances deliver some", async () => {
+  it("every event is delivered exactly once, by one instance or the other", async () => {
     const apis = servers.map((server) => new Api(server.url));
     const uploads = await Promise.all(
       Array.from({ length: 40 }, (_, i) => createAndCancel(apis[i % 2] as Api)),
@@ -69,7 +70,39 @@ describe("two instances on one PostgreSQL", () => {
       async () => (await Promise.all(servers.map(deliveredBy))).reduce((sum, n) => sum + n, 0) === 80,
       "every delivery counted",
     );
-    for (const server of servers) expect(await deliveredBy(server)).toBeGreaterThan(0);
+    // Which instance claims what is up to them: the property is that the two together delivered
+    // each event once, counted above. That each delivers the other's events is the next test.
+  });
+
+  it("an instance delivers the events another instance wrote, once that one is gone", async () => {
+    const [survivor, leaving] = servers as [TestServer, TestServer];
+    let refusing = true;
+    receiver.answer = () => (refusing ? { status: 503 } : { status: 204 });
+    try {
+      const upload = await createAndCancel(new Api(leaving.url));
+      await waitFor(
+        () => receiver.received.some((w) => w.event.data.uploadId === upload.id),
+        "a first, refused attempt",
+      );
+      const before = (await survivor.server.metrics.webhooksDelivered.get()).values[0]?.value ?? 0;
+      await leaving.close();
+      refusing = false;
+      await waitFor(
+        () => receiver.acceptedFor(upload.id).length === 2,
+        "both events, from the other instance",
+      );
+      expect(receiver.acceptedFor(upload.id).map((event) => event.type)).toEqual([
+        "upload.created",
+        "upload.cancelled",
+      ]);
+      await waitFor(
+        async () =>
+          ((await survivor.server.metrics.webhooksDelivered.get()).values[0]?.value ?? 0) === before + 2,
+        "counted by the instance that stayed",
+      );
+    } finally {
+      receiver.answer = () => ({ status: 204 });
+    }
   });
 });
 
@@ -116,10 +149,13 @@ describe("kill -9 between a verified cancel and its delivery", () => {
       await first.crash();
       holding = false;
       const inFlight = receiver.received.find((w) => w.event.type === "upload.cancelled");
-      expect(receiver.acceptedFor(upload.id).map((event) => event.type)).toEqual(["upload.created"]);
+      // Distinct types: on a busy machine the creation's 204 may be read after the 1 s timeout
+      // and that event sent again (at least once), which is allowed.
+      const typesAccepted = () => [...new Set(receiver.acceptedFor(upload.id).map((event) => event.type))];
+      expect(typesAccepted()).toEqual(["upload.created"]);
 
       second = await startServerProcess(args);
-      await waitFor(() => receiver.acceptedFor(upload.id).length === 2, "the delivery after restart", 30_000);
+      await waitFor(() => typesAccepted().includes("upload.cancelled"), "the delivery after restart", 30_000);
       const delivered = receiver.accepted.find((w) => w.event.type === "upload.cancelled");
       expect(delivered?.event.id).toBe(inFlight?.event.id);
       expect(delivered?.event.data).toMatchObject({ uploadId: upload.id, report: { verified: true } });

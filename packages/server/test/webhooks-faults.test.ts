@@ -95,7 +95,8 @@ describe("receiver failures", () => {
     };
     const downPort = await refusedPort();
     const downUrl = `http://127.0.0.1:${downPort}/down`;
-    const { api, outbox } = await server([hooks.url, downUrl], { webhookTimeoutMs: 300 });
+    // Long enough for the retry's immediate 204 to be read on a busy machine; the hang exceeds it.
+    const { api, outbox } = await server([hooks.url, downUrl], { webhookTimeoutMs: 2_000 });
     const upload = await createAndCancel(api);
 
     await waitFor(() => hooks.acceptedFor(upload.id).length === 2, "the events past the timeout");
@@ -105,7 +106,7 @@ describe("receiver failures", () => {
     expect(toReceiver[0]).toMatchObject({
       state: "delivered",
       attempts: 2,
-      lastError: "no answer within 300 ms",
+      lastError: "no answer within 2000 ms",
     });
     await waitFor(
       async () =>
@@ -127,12 +128,15 @@ describe("receiver failures", () => {
 
   it("a receiver slow on one upload (30 s) does not delay other uploads' events", async () => {
     const hooks = await receiver();
+    // The first upload the receiver hears of is the slow one: decided on arrival, since its
+    // event may arrive before the create's answer reaches this test.
     let slowId: string | undefined;
-    hooks.answer = (webhook) =>
-      webhook.event.data.uploadId === slowId ? { status: 204, delayMs: 30_000 } : { status: 204 };
+    hooks.answer = (webhook) => {
+      slowId ??= webhook.event.data.uploadId;
+      return webhook.event.data.uploadId === slowId ? { status: 204, delayMs: 30_000 } : { status: 204 };
+    };
     const { api } = await server([hooks.url], { webhookTimeoutMs: 60_000 });
     const slow = await api.create(1024, 64 * 1024);
-    slowId = slow.id;
     await waitFor(
       () => hooks.received.some((w) => w.event.data.uploadId === slow.id),
       "the slow upload's first POST",

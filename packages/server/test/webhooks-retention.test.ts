@@ -37,12 +37,19 @@ describe("outbox retention", () => {
   it("forgets delivered events, never one whose delivery is still pending", async () => {
     const hooks = await WebhookReceiver.start();
     cleanups.push(() => hooks.close());
+    // The first upload the receiver hears of is held (refused) until `holding` ends: decided on
+    // arrival, since its event may arrive before the create's answer reaches this test.
+    let holding = true;
     let held: string | undefined;
-    hooks.answer = (webhook) => (webhook.event.data.uploadId === held ? { status: 503 } : { status: 204 });
+    hooks.answer = (webhook) => {
+      held ??= webhook.event.data.uploadId;
+      return holding && webhook.event.data.uploadId === held ? { status: 503 } : { status: 204 };
+    };
     const { api, outbox } = await server([hooks.url]);
 
     const waiting = await api.create(1024, 64 * 1024);
-    held = waiting.id;
+    await waitFor(() => held !== undefined, "the held upload's first event");
+    expect(held).toBe(waiting.id);
     await api.cancel(waiting);
     const delivered = await createAndCancel(api);
     await waitFor(() => hooks.acceptedFor(delivered.id).length === 2, "the other upload's events delivered");
@@ -57,7 +64,7 @@ describe("outbox retention", () => {
     );
     expect(await eventsOf(outbox, waiting.id)).toEqual(["pending", "pending"]);
 
-    held = undefined;
+    holding = false;
     await waitFor(
       () => hooks.acceptedFor(waiting.id).length === 2,
       "the held events delivered once accepted",

@@ -106,8 +106,11 @@ describe("examples/express-app, in Chromium: an app's user uploads through clean
     const clip = await videoLikeFile(join(work, "clip.mp4"), 4 * MiB);
     faults?.inject("writeSegment", { kind: "delay", ms: 250 });
     const cancelled = await upload(page, "Not this one", clip);
-    await page.waitForSelector(`#videos li[data-upload-id="${cancelled.uploadId}"][data-state=uploading]`);
     await waitForCells(cancelled.frame, "stored", 2);
+    // From here on writes hang until the cancel cuts them off, so the upload cannot finish
+    // before the click lands, however slow the machine.
+    faults?.inject("writeSegment", { kind: "hang" });
+    await page.waitForSelector(`#videos li[data-upload-id="${cancelled.uploadId}"][data-state=uploading]`);
     await cancelled.frame.click("#cancel");
     const report = await verifiedReport(cancelled.frame);
     expect(report["Left in storage"]).toBe("0 segments");
