@@ -7,27 +7,29 @@ import { Api } from "../../server/test/support/api.js";
 import { removeDir, startTestServer } from "../../server/test/support/harness.js";
 import { waitFor } from "../../server/test/support/wait.js";
 import { createAndCancel } from "../../server/test/support/webhook-flows.js";
-import {
-  newWebhookSecret,
-  refusedPort,
-  WebhookReceiver,
-} from "../../server/test/support/webhook-receiver.js";
+import { newWebhookSecret, WebhookReceiver } from "../../server/test/support/webhook-receiver.js";
 import { runCli } from "./run-cli.js";
 
 const secret = newWebhookSecret();
 
 describe("cleancut webhooks ls / replay", () => {
   let dataDir: string;
-  let port: number;
+  let receiver: WebhookReceiver;
+  let endpoint: string;
   let uploadId: string;
 
-  /** A server whose only endpoint refuses connections, with a short window: both events end dead. */
+  /**
+   * A server whose only endpoint answers 503, with a short window: both events end dead. The
+   * receiver stays up (later told to accept): a port freed and taken again could be someone else's.
+   */
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cleancut-cli-webhooks-"));
-    port = await refusedPort();
+    receiver = await WebhookReceiver.start();
+    receiver.answer = () => ({ status: 503 });
+    endpoint = receiver.url;
     const t = await startTestServer({
       dataDir,
-      webhookUrls: [`http://127.0.0.1:${port}/hooks`],
+      webhookUrls: [endpoint],
       webhookSecret: secret,
       webhookRetryWindowMs: 300,
       webhookBackoff: { baseMs: 50, maxMs: 100 },
@@ -48,6 +50,7 @@ describe("cleancut webhooks ls / replay", () => {
     }
   });
   afterAll(async () => {
+    await receiver?.close();
     await removeDir(dataDir);
   });
 
@@ -57,10 +60,10 @@ describe("cleancut webhooks ls / replay", () => {
     const listings = JSON.parse(json.stdout()) as Array<Record<string, unknown>>;
     expect(listings.map((l) => l.type)).toEqual(["upload.cancelled", "upload.created"]);
     for (const listing of listings) {
-      expect(listing).toMatchObject({ uploadId, state: "dead", endpoint: `http://127.0.0.1:${port}/hooks` });
+      expect(listing).toMatchObject({ uploadId, state: "dead", endpoint });
       expect(listing.eventId).toMatch(/^evt_/);
       expect(listing.attempts).toBeGreaterThanOrEqual(1);
-      expect(listing.lastError).toMatch(/ECONNREFUSED/);
+      expect(listing.lastError).toMatch(/^receiver answered 503/);
     }
 
     const table = runCli(["webhooks", "ls", "--data-dir", dataDir]);
@@ -69,7 +72,7 @@ describe("cleancut webhooks ls / replay", () => {
     expect(lines[0]).toMatch(/^EVENT\s+TYPE\s+UPLOAD\s+ENDPOINT\s+STATE\s+ATTEMPTS\s+AGE\s+LAST ERROR$/);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(listings[0]?.eventId as string);
-    expect(lines[1]).toMatch(/upload\.cancelled .* dead .*ECONNREFUSED/);
+    expect(lines[1]).toMatch(/upload\.cancelled .* dead .*receiver answered 503/);
   });
 
   it("replay sends a dead event again once the receiver is up; an unknown id is one line with its code", async () => {
@@ -86,20 +89,15 @@ describe("cleancut webhooks ls / replay", () => {
     ) as Array<{ eventId: string; state: string; attempts: number }>;
     expect(after.find((l) => l.eventId === created)).toMatchObject({ state: "pending", attempts: 0 });
 
-    // The endpoint comes up, a server starts on the same data: the replayed event arrives, the
-    // other (still dead) does not.
-    const receiver = await WebhookReceiver.start(port);
-    const t = await startTestServer({
-      dataDir,
-      webhookUrls: [`http://127.0.0.1:${port}/hooks`],
-      webhookSecret: secret,
-    });
+    // The endpoint accepts now, a server starts on the same data: the replayed event arrives,
+    // the other (still dead) does not.
+    receiver.answer = () => ({ status: 204 });
+    const t = await startTestServer({ dataDir, webhookUrls: [endpoint], webhookSecret: secret });
     try {
       await waitFor(() => receiver.accepted.length === 1, "the replayed event");
       expect(receiver.accepted[0]?.event).toMatchObject({ id: created, type: "upload.created" });
     } finally {
       await t.close();
-      await receiver.close();
     }
 
     const unknown = runCli(["webhooks", "replay", "evt_unknown", "--data-dir", dataDir]);
