@@ -1,23 +1,45 @@
 import type { ServerConfig } from "@cleancut/server";
+import { secondsToMs } from "./parse-values.js";
+import type { Setting, SettingsSource } from "./settings-table.js";
 import { UsageError } from "./usage-error.js";
 
 /** `serve`'s flags for who may upload (the application's authorizer) and who may watch (private videos). */
-export const accessOptions = {
-  "authorize-url": { type: "string" },
-  "authorize-timeout": { type: "string" },
-  "authorize-header": { type: "string", multiple: true },
-  "private-videos": { type: "boolean" },
-  "playback-secret": { type: "string" },
-} as const;
-
-export const accessHelp = `  --authorize-url URL   ask the application before any upload is created (env CLEANCUT_AUTHORIZE_URL)
-  --authorize-timeout SECONDS  how long the authorizer may take (default 5, env CLEANCUT_AUTHORIZE_TIMEOUT)
-  --authorize-header NAME  a caller's header forwarded to the authorizer (repeatable; replaces the
-                        default authorization and cookie; env CLEANCUT_AUTHORIZE_HEADERS, comma-separated)
-  --private-videos      reading a video needs the API key or a signed playback URL (needs --api-key;
-                        env CLEANCUT_PRIVATE_VIDEOS=1)
-  --playback-secret S   key playback URLs are signed with (default: derived from the API key;
-                        env CLEANCUT_PLAYBACK_SECRET)`;
+export const accessSettings: readonly Setting[] = [
+  {
+    flag: "authorize-url",
+    arg: "URL",
+    kind: "string",
+    env: ["CLEANCUT_AUTHORIZE_URL"],
+    help: "ask the application before any upload is created",
+  },
+  {
+    flag: "authorize-timeout",
+    arg: "SECONDS",
+    kind: "string",
+    env: ["CLEANCUT_AUTHORIZE_TIMEOUT"],
+    help: "how long the authorizer may take (default 5)",
+  },
+  {
+    flag: "authorize-header",
+    arg: "NAME",
+    kind: "list",
+    env: ["CLEANCUT_AUTHORIZE_HEADERS"],
+    help: "a caller's header forwarded to the authorizer (repeatable; replaces the\ndefault authorization and cookie)",
+  },
+  {
+    flag: "private-videos",
+    kind: "boolean",
+    env: ["CLEANCUT_PRIVATE_VIDEOS"],
+    help: "reading a video needs the API key or a signed playback URL (needs --api-key)",
+  },
+  {
+    flag: "playback-secret",
+    arg: "S",
+    kind: "string",
+    env: ["CLEANCUT_PLAYBACK_SECRET"],
+    help: "key playback URLs are signed with (default: derived from the API key)",
+  },
+];
 
 type AccessSettings = Pick<
   ServerConfig,
@@ -26,64 +48,39 @@ type AccessSettings = Pick<
 
 /** Flags first, then the environment; mistakes are one line (exit 2) before the server starts. */
 export function accessSettingsFrom(
-  values: {
-    "authorize-url"?: string | undefined;
-    "authorize-timeout"?: string | undefined;
-    "authorize-header"?: string[] | undefined;
-    "private-videos"?: boolean | undefined;
-    "playback-secret"?: string | undefined;
-  },
+  source: SettingsSource,
   apiKey: string | undefined,
 ): Partial<AccessSettings> {
   const settings: Partial<AccessSettings> = {};
-  const url = values["authorize-url"] ?? fromEnv("CLEANCUT_AUTHORIZE_URL");
+  const url = source.string("authorize-url");
   if (url !== undefined) {
-    if (!/^https?:\/\/[^\s]+$/i.test(url) || !URL.canParse(url)) {
-      throw new UsageError(`--authorize-url must be an http(s) URL, got ${JSON.stringify(url)}`);
+    if (!/^https?:\/\/[^\s]+$/i.test(url.value) || !URL.canParse(url.value)) {
+      throw new UsageError(`${url.from} must be an http(s) URL, got ${JSON.stringify(url.value)}`);
     }
-    settings.authorizeUrl = url;
+    settings.authorizeUrl = url.value;
   }
-  const timeout = values["authorize-timeout"] ?? fromEnv("CLEANCUT_AUTHORIZE_TIMEOUT");
-  if (timeout !== undefined) {
-    if (!/^\d+(\.\d+)?$/.test(timeout) || Number(timeout) <= 0) {
-      throw new UsageError(
-        `--authorize-timeout must be a positive number of seconds, got ${JSON.stringify(timeout)}`,
-      );
-    }
-    settings.authorizeTimeoutMs = Math.round(Number(timeout) * 1000);
-  }
-  const headers =
-    values["authorize-header"] ??
-    fromEnv("CLEANCUT_AUTHORIZE_HEADERS")
-      ?.split(",")
-      .map((name) => name.trim())
-      .filter((name) => name !== "");
+  const timeout = secondsToMs(source.string("authorize-timeout"));
+  if (timeout !== undefined) settings.authorizeTimeoutMs = timeout;
+  const headers = source.list("authorize-header");
   if (headers !== undefined) {
-    for (const name of headers) {
+    for (const name of headers.value) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-        throw new UsageError(`--authorize-header must be a header name, got ${JSON.stringify(name)}`);
+        throw new UsageError(`${headers.from} must be a header name, got ${JSON.stringify(name)}`);
       }
     }
-    settings.authorizeHeaders = headers.map((name) => name.toLowerCase());
+    settings.authorizeHeaders = headers.value.map((name) => name.toLowerCase());
   }
-  const privateVideos =
-    values["private-videos"] ?? /^(1|true|yes)$/i.test(fromEnv("CLEANCUT_PRIVATE_VIDEOS") ?? "");
+  const privateVideos = source.boolean("private-videos")?.value ?? false;
   if (privateVideos && (apiKey === undefined || apiKey === "")) {
     throw new UsageError(
       "--private-videos needs --api-key (or CLEANCUT_API_KEY): it reads videos and mints playback URLs",
     );
   }
   settings.privateVideos = privateVideos;
-  const secret = values["playback-secret"] ?? fromEnv("CLEANCUT_PLAYBACK_SECRET");
+  const secret = source.string("playback-secret");
   if (secret !== undefined) {
-    if (secret.length < 16) throw new UsageError("--playback-secret must be at least 16 characters");
-    settings.playbackSecret = secret;
+    if (secret.value.length < 16) throw new UsageError(`${secret.from} must be at least 16 characters`);
+    settings.playbackSecret = secret.value;
   }
   return settings;
-}
-
-/** An empty variable (`FOO=` in a compose file) means unset. */
-function fromEnv(name: string): string | undefined {
-  const value = process.env[name];
-  return value === undefined || value === "" ? undefined : value;
 }

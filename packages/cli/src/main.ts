@@ -5,6 +5,7 @@ import { serveCommand } from "./commands/serve.js";
 import { uploadCommand } from "./commands/upload.js";
 import { webhooksCommand } from "./commands/webhooks.js";
 import { UsageError } from "./usage-error.js";
+import { cliVersion } from "./version.js";
 
 const help = `cleancut — segmented video uploads that cancel cleanly
 
@@ -20,7 +21,7 @@ Commands:
   gc               find and remove stored bytes no live upload owns (--dry-run to only list)
   webhooks ls|replay  webhook deliveries (--failed), and sending an event again
 
-Run "cleancut <command> --help" for a command's options.`;
+Run "cleancut <command> --help" for a command's options; "cleancut --version" for the version.`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
@@ -38,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === "-h" || name === "--help" || name === "help") {
     console.log(help);
     return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    console.log(cliVersion());
+    return 0;
   }
   const command = commands[name];
   if (command === undefined)
@@ -59,7 +64,8 @@ function reportFailure(error: unknown): number {
   const code = String((error as { code?: unknown }).code ?? "");
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof UsageError || code.startsWith("ERR_PARSE_ARGS_")) {
-    process.stderr.write(`cleancut: ${message}\n`);
+    // The code (usage, or parseArgs' ERR_PARSE_ARGS_UNKNOWN_OPTION…) lets a script tell mistakes apart.
+    process.stderr.write(`cleancut: ${firstLine(message)} (${code})\n`);
     return 2;
   }
   if (isCleancutError(error)) {
@@ -77,4 +83,9 @@ function reportFailure(error: unknown): number {
   }
   process.stderr.write(`cleancut: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
   return 70;
+}
+
+/** parseArgs' messages may run over two lines (a hint on the second); the contract is one line. */
+function firstLine(message: string): string {
+  return message.split("\n")[0] ?? message;
 }

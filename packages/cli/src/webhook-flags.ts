@@ -1,60 +1,56 @@
-import { UsageError } from "./usage-error.js";
+import { secondsToMs } from "./parse-values.js";
+import type { Setting, SettingsSource } from "./settings-table.js";
 
-/** `cleancut serve`'s webhook options, in its help. */
-export const webhookHelp = `  --webhook-url URL     POST every upload event here, signed (Standard Webhooks); repeatable
-                        (env CLEANCUT_WEBHOOK_URLS, comma-separated)
-  --webhook-secret S    signing secret, whsec_<base64> (env CLEANCUT_WEBHOOK_SECRET); needed with --webhook-url
-  --webhook-timeout SECONDS  one attempt's limit (default 10)
-  --webhook-retry-window SECONDS  how long failed deliveries are retried before they are dead (default 259200: 3 days)`;
-
-export const webhookOptions = {
-  "webhook-url": { type: "string", multiple: true },
-  "webhook-secret": { type: "string" },
-  "webhook-timeout": { type: "string" },
-  "webhook-retry-window": { type: "string" },
-} as const;
-
-export interface WebhookFlagValues {
-  "webhook-url"?: string[] | undefined;
-  "webhook-secret"?: string | undefined;
-  "webhook-timeout"?: string | undefined;
-  "webhook-retry-window"?: string | undefined;
-}
+/** `cleancut serve`'s webhook options. */
+export const webhookSettings: readonly Setting[] = [
+  {
+    flag: "webhook-url",
+    arg: "URL",
+    kind: "list",
+    env: ["CLEANCUT_WEBHOOK_URLS"],
+    help: "POST every upload event here, signed (Standard Webhooks); repeatable",
+  },
+  {
+    flag: "webhook-secret",
+    arg: "S",
+    kind: "string",
+    env: ["CLEANCUT_WEBHOOK_SECRET"],
+    help: "signing secret, whsec_<base64>; needed with --webhook-url",
+  },
+  {
+    flag: "webhook-timeout",
+    arg: "SECONDS",
+    kind: "string",
+    env: ["CLEANCUT_WEBHOOK_TIMEOUT"],
+    help: "one attempt's limit (default 10)",
+  },
+  {
+    flag: "webhook-retry-window",
+    arg: "SECONDS",
+    kind: "string",
+    env: ["CLEANCUT_WEBHOOK_RETRY_WINDOW"],
+    help: "how long failed deliveries are retried before they are dead\n(default 259200: 3 days)",
+  },
+];
 
 /**
- * The webhook part of the server's configuration, flags first, then the environment. URLs and
- * the secret are checked by the server at start-up (`invalid_webhook_config`), so a library
- * user gets the same checks; only the numbers are read here.
+ * The webhook part of the server's configuration. URLs and the secret are checked by the server
+ * at start-up (`invalid_webhook_config`), so a library user gets the same checks; only the
+ * numbers are read here.
  */
-export function webhookSettingsFrom(values: WebhookFlagValues): {
+export function webhookSettingsFrom(source: SettingsSource): {
   webhookUrls: string[];
   webhookSecret?: string;
   webhookTimeoutMs?: number;
   webhookRetryWindowMs?: number;
 } {
-  const urls = values["webhook-url"] ?? splitList(process.env.CLEANCUT_WEBHOOK_URLS);
-  const secret = values["webhook-secret"] ?? process.env.CLEANCUT_WEBHOOK_SECRET;
-  const timeout = seconds(values["webhook-timeout"], "--webhook-timeout");
-  const window = seconds(values["webhook-retry-window"], "--webhook-retry-window");
+  const secret = source.string("webhook-secret")?.value;
+  const timeout = secondsToMs(source.string("webhook-timeout"));
+  const window = secondsToMs(source.string("webhook-retry-window"));
   return {
-    webhookUrls: urls,
-    ...(secret === undefined || secret === "" ? {} : { webhookSecret: secret }),
+    webhookUrls: source.list("webhook-url")?.value ?? [],
+    ...(secret === undefined ? {} : { webhookSecret: secret }),
     ...(timeout === undefined ? {} : { webhookTimeoutMs: timeout }),
     ...(window === undefined ? {} : { webhookRetryWindowMs: window }),
   };
-}
-
-/** Seconds as a positive decimal (0.5 is allowed: tests and local setups want short limits). */
-function seconds(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0)
-    throw new UsageError(`${flag} must be a positive number of seconds, got ${JSON.stringify(text)}`);
-  return Math.round(Number(text) * 1000);
-}
-
-function splitList(text: string | undefined): string[] {
-  return (text ?? "")
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
 }

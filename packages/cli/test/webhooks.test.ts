@@ -140,7 +140,7 @@ describe("cleancut serve: webhook start-up errors", () => {
     const run = runCli(["serve", "--port", "0", "--data-dir", dataDir, "--webhook-timeout", "soon"]);
     expect(await run.exit).toBe(2);
     expect(run.stderr()).toBe(
-      'cleancut: --webhook-timeout must be a positive number of seconds, got "soon"\n',
+      'cleancut: --webhook-timeout must be a positive number of seconds, got "soon" (usage)\n',
     );
   });
 });

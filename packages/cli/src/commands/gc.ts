@@ -11,7 +11,9 @@ import {
   summarizeOrphanReport,
 } from "@cleancut/server";
 import { formatBytes } from "../byte-size.js";
-import { parseInteger, storageFrom, storageOptions } from "./serve.js";
+import { parseInteger } from "../parse-values.js";
+import { parseArgsOptions, SettingsSource } from "../settings-table.js";
+import { locationFrom, storageFrom, storageSettings } from "../storage-flags.js";
 
 export const gcHelp = `Usage: cleancut gc [options]
 
@@ -24,7 +26,7 @@ through the store and is verified by listing again.
 Options:
   --dry-run             list the orphans, remove nothing
   --data-dir DIR        as for serve (default ./cleancut-data)
-  --database URL        as for serve (env DATABASE_URL)
+  --database URL        as for serve (env CLEANCUT_DATABASE_URL or DATABASE_URL)
   --store disk|s3       as for serve, with --s3-bucket, --s3-endpoint, --s3-region and the same env
   --grace-minutes M     leave entries changed within the last M minutes alone (default ${defaultOrphanGraceMs / 60_000})
   --json                print the report as JSON
@@ -35,7 +37,7 @@ export async function gcCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       "dry-run": { type: "boolean" },
-      ...storageOptions,
+      ...parseArgsOptions(storageSettings),
       "grace-minutes": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -50,11 +52,13 @@ export async function gcCommand(argv: string[]): Promise<number> {
     values["grace-minutes"] === undefined
       ? defaultOrphanGraceMs
       : parseInteger(values["grace-minutes"], "--grace-minutes") * 60_000;
+  const source = new SettingsSource(storageSettings, values);
+  const location = locationFrom(source);
   const config: ServerConfig = {
     ...defaultConfig,
-    dataDir: resolve(values["data-dir"] ?? process.env.CLEANCUT_DATA_DIR ?? defaultConfig.dataDir),
-    databaseUrl: values.database ?? process.env.DATABASE_URL,
-    ...storageFrom(values),
+    ...location,
+    dataDir: resolve(location.dataDir),
+    ...storageFrom(source),
   };
   const repository = await openRepository(config.databaseUrl, config.dataDir);
   try {

@@ -2,13 +2,14 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   type DeliveryListing,
-  defaultConfig,
   openRepository,
   openWebhookOutbox,
   type WebhookOutbox,
 } from "@cleancut/server";
+import { parseInteger } from "../parse-values.js";
+import { SettingsSource } from "../settings-table.js";
+import { locationFrom, storageSettings } from "../storage-flags.js";
 import { UsageError } from "../usage-error.js";
-import { parseInteger } from "./serve.js";
 
 export const webhooksHelp = `Usage:
   cleancut webhooks ls [--failed] [--limit N] [--json]   events and their deliveries, newest first
@@ -21,7 +22,7 @@ Options:
   --limit N             at most N lines (default 100)
   --json                one JSON array instead of a table
   --data-dir DIR        as for serve (default ./cleancut-data)
-  --database URL        as for serve (env DATABASE_URL)
+  --database URL        as for serve (env CLEANCUT_DATABASE_URL or DATABASE_URL)
   -h, --help            show this help`;
 
 const databaseOptions = {
@@ -94,8 +95,9 @@ async function withOutbox<T>(
   values: { "data-dir"?: string | undefined; database?: string | undefined },
   work: (outbox: WebhookOutbox, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const dataDir = resolve(values["data-dir"] ?? process.env.CLEANCUT_DATA_DIR ?? defaultConfig.dataDir);
-  const databaseUrl = values.database ?? process.env.DATABASE_URL;
+  const location = locationFrom(new SettingsSource(storageSettings, values));
+  const dataDir = resolve(location.dataDir);
+  const databaseUrl = location.databaseUrl;
   const repository = await openRepository(databaseUrl, dataDir);
   const outbox = openWebhookOutbox(databaseUrl, dataDir);
   try {
