@@ -5,16 +5,15 @@ import { spawn } from "node:child_process";
 const started = new Set();
 
 /**
- * The caller's environment without what would let the repository leak in: NODE_PATH, and the
- * npm_* variables `npm run` sets (npm_config_local_prefix, npm_package_*, the workspace's prefix).
+ * The caller's environment without what would let the repository leak in: NODE_PATH, and what
+ * `npm run` sets about the project it runs in (npm_config_local_prefix, npm_package_*,
+ * npm_lifecycle_*). Other npm_config_* stay: a registry, proxy or CA set in the environment is
+ * needed to install from the registry.
  */
 export function cleanEnv() {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === "NODE_PATH" || key === "INIT_CWD" || key.toLowerCase().startsWith("npm_")) continue;
-    env[key] = value;
-  }
-  return env;
+  const repoBound =
+    /^(NODE_PATH|INIT_CWD|npm_config_local_prefix|npm_package_.*|npm_lifecycle_.*|npm_command)$/i;
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !repoBound.test(key)));
 }
 
 /** Starts a command; its output is collected, and `exited` resolves with its exit code. */
