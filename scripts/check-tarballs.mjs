@@ -1,13 +1,15 @@
 // Checks that the public packages work from their npm tarballs alone: packs them, installs the
 // tarballs into an empty project outside the repository (dependencies from the registry), and
 // drives that install as a user would: `cleancut serve`, `cleancut upload` (complete and Ctrl-C),
-// and the Node SDK. Needs a prior `npm run build`. Exits non-zero with one line on any failure.
+// the Node SDK, and a Vite app with the browser SDK in Chromium. Needs a prior `npm run build`.
+// Exits non-zero with one line on any failure.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { run, start, stopAll, waitFor } from "./tarballs/processes.mjs";
+import { buildViteApp, driveViteApp, viteVersion } from "./tarballs/vite-check.mjs";
 
 const repo = resolve(import.meta.dirname, "..");
 const packages = ["core", "client", "server", "cli", "web"];
@@ -145,6 +147,16 @@ try {
     const { video, report } = JSON.parse(stdout.trim().split("\n").pop());
     if (report.verified !== true) throw new Error(`cancel not verified: ${JSON.stringify(report)}`);
     return `completed ${video.videoId}; cancel verified in ${report.durationMs} ms`;
+  });
+
+  let dist = "";
+  await step(`Vite app with @cleancut/client: npm i vite@${viteVersion}, vite build`, async () => {
+    dist = await buildViteApp(app);
+  });
+
+  await step("Vite app in Chromium: upload, then cancel", () => {
+    const options = { dist, bin, project: app, data: join(root, "vite-data"), small, big };
+    return driveViteApp({ ...options, storedSegments, waitUntil });
   });
 
   console.log(`tarball check passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
