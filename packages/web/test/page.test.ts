@@ -24,9 +24,16 @@ let t: TestServer;
 let browser: TestBrowser;
 let work: string;
 
-/** A real server (disk + SQLite, behind its fault layer) serving the page, and a fresh Chromium profile. */
+/**
+ * A real server (disk + SQLite, behind its fault layer) serving the page, and a fresh Chromium
+ * profile. `closeTimeoutMs: 0`: a test that stops the server mid-upload stops it as an outage
+ * would, at once. A draining close (refusing new requests while the delayed writes finish) can
+ * last long enough on a loaded machine for the page's retries to run out before the test's
+ * Cancel, which then finds the upload failed instead of waiting.
+ */
+const serverOptions = { ffprobe: "auto", closeTimeoutMs: 0 } as const;
 beforeEach(async () => {
-  t = await startTestServer({ ffprobe: "auto" });
+  t = await startTestServer(serverOptions);
   browser = await launchBrowser();
   work = await mkdtemp(join(tmpdir(), "cleancut-web-"));
 });
@@ -41,12 +48,21 @@ afterEach(async () => {
  * Starts uploading `path` from the page in 256 KiB segments, each segment write held
  * `writeDelayMs` on the server, and returns once `stored` segments are stored.
  */
-async function uploadUntilStored(path: string, stored: number, writeDelayMs: number) {
+async function uploadUntilStored(
+  path: string,
+  stored: number,
+  writeDelayMs: number,
+  { hold = true }: { hold?: boolean } = {},
+) {
   t.faults.inject("writeSegment", { kind: "delay", ms: writeDelayMs });
   const page = await openPage(browser, t);
   await chooseSegmentSize(page, 256 * KiB);
   await page.setInputFiles("#file", path);
   await waitForCells(page, "stored", stored);
+  // Held there: further writes hang until something cuts them off (a cancel, a pause, a
+  // reload, the server stopping) or the test clears the faults. Otherwise, on a loaded
+  // machine, the upload may finish before the test's next click (Cancel is then disabled).
+  if (hold) t.faults.inject("writeSegment", { kind: "hang" });
   return { page, id: await uploadIdOf(page) };
 }
 
@@ -89,7 +105,9 @@ describe("the page, in Chromium, against a real server", () => {
 
   it("pause stops every transfer; resume continues and delivers the video byte-identical", async () => {
     const path = process.env.CLEANCUT_TEST_VIDEO_LARGER as string;
-    const { page, id } = await uploadUntilStored(path, 3, 200);
+    // Not held: a write hung on the server outlives the browser's abort, and this test checks
+    // that none is open once paused.
+    const { page, id } = await uploadUntilStored(path, 3, 200, { hold: false });
     await page.click("#pause");
     await waitForPhase(page, "paused");
     await page.waitForFunction(
@@ -125,7 +143,8 @@ describe("the page, in Chromium, against a real server", () => {
 
   it("cancel mid-way, with segments stored and in flight: every cell ends deleted, storage verified empty", async () => {
     const path = await videoLikeFile(join(work, "clip.mp4"), 6 * MiB);
-    const { page, id } = await uploadUntilStored(path, 2, 250);
+    // Not held: this test watches the upload go on.
+    const { page, id } = await uploadUntilStored(path, 2, 250, { hold: false });
     // No layout jumps while progress updates: the controls stay where they are.
     const before = await page.locator("#cancel").boundingBox();
     await waitForCells(page, "stored", 5);
@@ -239,7 +258,7 @@ describe("the page, in Chromium, against a real server", () => {
     await page.waitForSelector('#report[data-verified="false"]', { timeout: 60_000 });
     expect(await page.textContent("#report")).toContain("could not be reached");
     await screenshot(page, "cancel-pending");
-    t = await startTestServer({ dataDir, port });
+    t = await startTestServer({ ...serverOptions, dataDir, port });
     const report = await verifiedReport(page);
     expect(report["Left in storage"]).toBe("0 segments");
     await page.waitForSelector("html[data-pending-cancels=done]");
